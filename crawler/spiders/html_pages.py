@@ -1,0 +1,59 @@
+"""Walk HTML list pages (index.html → index_2.html …) and request every detail page they link."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import scrapy
+from scrapy.http import Response
+
+from crawler.extract.listing import extract_listing
+from crawler.items import ListingPage
+from crawler.sources import HtmlPagesSource
+from crawler.spiders.base import PolicySpider
+
+
+class HtmlPagesSpider(PolicySpider):
+    source: HtmlPagesSource
+
+    async def start(self) -> Any:  # Scrapy ≥ 2.13
+        for request in self._start_requests():
+            yield request
+
+    def start_requests(self) -> Iterator[scrapy.Request]:  # older Scrapy
+        yield from self._start_requests()
+
+    def _start_requests(self) -> Iterator[scrapy.Request]:
+        for url in self.source.start_urls:
+            yield self._list_request(url)
+
+    def _list_request(self, url: str) -> scrapy.Request:
+        return scrapy.Request(url, callback=self.parse_list, errback=self.listing_failed_cb,
+                              priority=10)
+
+    def parse_list(self, response: Response) -> Iterator[Any]:
+        self.list_pages += 1
+        listing = extract_listing(
+            response.url, response.body, _content_type(response),
+            item_selector=self.source.item_selector, next_selector=self.source.next_selector,
+        )
+        yield ListingPage(url=response.url, items=len(listing.items))
+        for item in listing.items:
+            if not self.in_scope(item.url):
+                continue
+            request = self.detail_request(item.url, title=item.title)
+            if request is not None:
+                yield request
+        for next_url in listing.next_urls:
+            if not self.in_scope(next_url):
+                continue
+            if self.list_pages >= self.source.max_pages:
+                self.listing_truncated = True
+                break
+            yield self._list_request(next_url)
+
+
+def _content_type(response: Response) -> str | None:
+    value = response.headers.get(b"Content-Type")
+    return value.decode("latin-1") if value else None

@@ -1,0 +1,415 @@
+"""The `policywatch` command line: the only place that prints and chooses exit codes."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import click
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from monitor.config import Config, ConfigError, load_config
+from monitor.output import single_line, table, to_json
+from storage.db import DatabaseError, check_schema, make_engine, redact, session_factory, session_scope
+from storage.documents import NotFound
+
+logger = logging.getLogger(__name__)
+
+
+# -- shared options ---------------------------------------------------------------------------
+def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--config and --db on every command."""
+
+    @click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
+                  help="Config file (default: ./policywatch.toml).")
+    @click.option("--db", "database_url", default=None,
+                  help="Database URL, overriding the config (e.g. sqlite:///pw.db).")
+    @functools.wraps(func)
+    def wrapper(*args: Any, config_path: str | None, database_url: str | None, **kwargs: Any) -> Any:
+        config = load_config(config_path)
+        if database_url:
+            config.database_url = database_url
+        return func(*args, config=config, **kwargs)
+
+    return wrapper
+
+
+def format_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+                        show_default=True, help="Output for people (table) or scripts (json).")(func)
+
+
+def open_db(config: Config) -> Any:
+    engine = make_engine(config.database_url)
+    check_schema(engine)
+    return session_factory(engine)
+
+
+def parse_since(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"not an ISO date or time: {value!r}", param_hint="--since") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+# -- the group --------------------------------------------------------------------------------
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.version_option(package_name="policywatch")
+def cli(verbose: int) -> None:
+    """Watch Chinese government sites for new and revised policy documents.
+
+    \b
+    Quick start (offline, on the bundled replica of the Guangdong sites):
+      policywatch demo
+    Your own sites:
+      policywatch init --config policywatch.toml
+      policywatch crawl --config policywatch.toml
+      policywatch changes --since 2024-01-01 --format json
+    """
+    level = logging.WARNING - 10 * verbose
+    logging.basicConfig(level=max(level, logging.DEBUG), format="%(levelname)s %(name)s: %(message)s")
+
+
+@cli.command()
+@common_options
+def init(config: Config) -> None:
+    """Create or upgrade the database schema (runs the migrations).
+
+    \b
+    Example:
+      policywatch init --config policywatch.toml
+    """
+    from storage.db import upgrade
+
+    upgrade(config.database_url)
+    click.echo(f"database ready: {redact(config.database_url)}")
+
+
+@cli.command()
+@click.argument("sources", nargs=-1)
+@click.option("--url", "urls", multiple=True, help="Re-crawl this detail URL by hand (repeatable).")
+@click.option("--source", "source_name", default=None, help="With --url: the source it belongs to.")
+@click.option("--trigger", type=click.Choice(["manual", "schedule", "demo"]), default="manual",
+              hidden=True)
+@click.option("--quiet", "-q", is_flag=True, help="No progress lines.")
+@format_option
+@common_options
+def crawl(config: Config, sources: tuple[str, ...], urls: tuple[str, ...], source_name: str | None,
+          trigger: str, quiet: bool, fmt: str) -> None:
+    """Crawl sources (all configured ones by default) and record what changed.
+
+    \b
+    Examples:
+      policywatch crawl                       # every configured source
+      policywatch crawl gdii-notices gd-gkmlpt
+      policywatch crawl --url https://gdii.gd.gov.cn/gkmlpt/content/4/4202/post_4202817.html
+    """
+    from monitor.crawl import crawl as run_crawl
+    from monitor.crawl import source_for_url
+
+    if urls:
+        if sources:
+            raise click.UsageError("give either source names or --url, not both")
+        owners = {source_for_url(config, u, source_name).name for u in urls}
+        if len(owners) > 1:
+            raise click.UsageError("--url pages belong to several sources: crawl them one at a time")
+        selected = [config.source(owners.pop())]
+    elif sources:
+        selected = [config.source(name) for name in sources]
+    else:
+        selected = list(config.sources)
+        if not selected:
+            raise ConfigError("no sources configured: add [[sources]] to the config "
+                              "(see README, 'Configuration')")
+
+    def progress(name: str, counts: dict[str, int]) -> None:
+        if quiet:
+            return
+        mark = "done" if counts.get("final") else "..."
+        click.echo(
+            f"  {name}: {counts.get('pages_fetched', 0)} pages, "
+            f"{counts.get('documents_seen', 0)} documents "
+            f"({counts.get('documents_new', 0)} new, "
+            f"{counts.get('versions_new', 0) - counts.get('documents_new', 0)} changed, "
+            f"{counts.get('unchanged', 0)} unchanged), {counts.get('errors', 0)} errors {mark}",
+            err=True)
+
+    if not quiet:
+        click.echo(f"crawling {', '.join(s.name for s in selected)}", err=True)
+    reports = run_crawl(config, selected, urls=list(urls), trigger=trigger, progress=progress)
+    if fmt == "json":
+        click.echo(to_json([r.to_dict() for r in reports]))
+    else:
+        rows = [[r.source, r.status, r.pages_fetched, r.documents_seen, r.documents_new,
+                 r.versions_new - r.documents_new, r.unchanged, r.errors,
+                 "baseline" if r.baseline else r.events] for r in reports]
+        click.echo(table(["source", "status", "pages", "docs", "new", "changed", "unchanged",
+                          "errors", "events"], rows))
+        for r in reports:
+            for sample in r.error_samples:
+                click.echo(f"  ! {r.source}: {single_line(sample)}", err=True)
+    if reports and all(r.status == "failed" for r in reports):
+        sys.exit(1)
+
+
+@cli.group()
+def sources() -> None:
+    """Configured sources."""
+
+
+@sources.command("list")
+@click.option("--builtin", is_flag=True, help="List the built-in source definitions instead.")
+@format_option
+@common_options
+def sources_list(config: Config, builtin: bool, fmt: str) -> None:
+    """List the configured sources (or the built-in ones) with their last crawl.
+
+    \b
+    Examples:
+      policywatch sources list
+      policywatch sources list --builtin --format json
+    """
+    from crawler.sources import source_from_dict
+    from monitor.config import builtin_source_entries
+
+    if builtin:
+        items = [source_from_dict(dict(e)).describe() for e in builtin_source_entries()]
+    else:
+        items = [s.describe() for s in config.sources]
+        last = _last_runs(config)
+        for item in items:
+            item["last_run"] = last.get(item["name"])
+    if fmt == "json":
+        click.echo(to_json(items))
+        return
+    rows = [[i["name"], i["kind"], i.get("schedule") or "", ", ".join(i["urls"]),
+             (i.get("last_run") or {}).get("summary", "") if not builtin else i["description"]]
+            for i in items]
+    click.echo(table(["name", "kind", "schedule", "urls", "description" if builtin else "last run"],
+                     rows))
+
+
+def _last_runs(config: Config) -> dict[str, dict[str, Any]]:
+    from storage.documents import list_sources
+    from storage.runs import last_run
+
+    try:
+        sessions = open_db(config)
+    except DatabaseError:
+        return {}
+    out: dict[str, dict[str, Any]] = {}
+    with session_scope(sessions) as session:
+        for row in list_sources(session):
+            run = last_run(session, row.id)
+            if run is not None:
+                out[row.name] = {
+                    "run_id": run.id, "status": run.status,
+                    "started_at": run.started_at.isoformat(timespec="seconds"),
+                    "documents_seen": run.documents_seen, "errors": run.errors,
+                    "summary": f"{run.started_at:%Y-%m-%d %H:%M} {run.status} "
+                               f"{run.documents_seen} docs {run.errors} errors",
+                }
+    return out
+
+
+@cli.group()
+def documents() -> None:
+    """Stored documents."""
+
+
+@documents.command("list")
+@click.option("--source", default=None, help="Only this source.")
+@click.option("--status", type=click.Choice(["active", "removed"]), default=None)
+@click.option("--limit", default=100, show_default=True)
+@format_option
+@common_options
+def documents_list(config: Config, source: str | None, status: str | None, limit: int,
+                   fmt: str) -> None:
+    """List stored documents, most recently seen first.
+
+    \b
+    Example:
+      policywatch documents list --source gdii-notices --format json
+    """
+    from storage.documents import list_documents
+
+    sessions = open_db(config)
+    with session_scope(sessions) as session:
+        rows = list_documents(session, source=source, limit=limit, status=status)
+        items = [{
+            "id": d.id, "source": name, "title": d.title, "doc_number": d.doc_number,
+            "kind": d.kind, "url": d.url, "versions": d.version_count, "status": d.status,
+            "first_seen_at": d.first_seen_at.isoformat(timespec="seconds"),
+            "last_seen_at": d.last_seen_at.isoformat(timespec="seconds"),
+        } for d, name in rows]
+    if fmt == "json":
+        click.echo(to_json(items))
+        return
+    click.echo(table(["id", "source", "title", "doc_number", "versions", "status", "last seen"],
+                     [[i["id"], i["source"], i["title"], i["doc_number"] or "", i["versions"],
+                       i["status"], i["last_seen_at"][:16]] for i in items], max_width=50))
+
+
+@cli.command()
+@click.argument("doc")
+@format_option
+@common_options
+def history(config: Config, doc: str, fmt: str) -> None:
+    """The versions of one document (DOC: id, URL or a unique part of the title).
+
+    \b
+    Example:
+      policywatch history 12
+    """
+    from storage.documents import resolve_document, versions_of
+
+    sessions = open_db(config)
+    with session_scope(sessions) as session:
+        document = resolve_document(session, doc)
+        items = [{
+            "seq": v.seq, "fetched_at": v.fetched_at.isoformat(timespec="seconds"),
+            "content_hash": v.content_hash[:12], "title": v.title, "url": v.url,
+            "chars": len(v.normalized_text), "etag": v.etag, "last_modified": v.last_modified,
+        } for v in versions_of(session, document.id)]
+        head = {"id": document.id, "title": document.title, "url": document.url,
+                "status": document.status, "versions": items}
+    if fmt == "json":
+        click.echo(to_json(head))
+        return
+    click.echo(f"#{head['id']} {single_line(head['title'])}\n{head['url']}  [{head['status']}]")
+    click.echo(table(["seq", "fetched_at", "hash", "chars", "title"],
+                     [[i["seq"], i["fetched_at"], i["content_hash"], i["chars"], i["title"]]
+                      for i in items]))
+
+
+@cli.command()
+@click.argument("doc")
+@click.option("--version", "seq", type=int, default=None, help="Version number (default: latest).")
+@format_option
+@common_options
+def show(config: Config, doc: str, seq: int | None, fmt: str) -> None:
+    """A document's understood structure: metadata, outline, tasks, departments, targets.
+
+    \b
+    Examples:
+      policywatch show 3
+      policywatch show 3 --format json
+    """
+    from crawler.document import format_structure
+    from storage.documents import get_version, latest_version, resolve_document
+
+    sessions = open_db(config)
+    with session_scope(sessions) as session:
+        document = resolve_document(session, doc)
+        version = get_version(session, document.id, seq) if seq else latest_version(session, document.id)
+        if version is None:
+            raise NotFound(f"document {document.id} has no stored version")
+        payload = {"document": {"id": document.id, "url": document.url, "title": document.title,
+                                "version": version.seq}, "structure": version.structure}
+    if fmt == "json":
+        click.echo(to_json(payload))
+        return
+    click.echo(f"#{document.id} v{version.seq} {document.url}")
+    click.echo(format_structure(payload["structure"]))
+
+
+@cli.command()
+@click.option("--since", default=None, help="Only events detected at or after this ISO date/time.")
+@click.option("--source", default=None, help="Only this source.")
+@click.option("--type", "types", multiple=True, help="Only this event type (repeatable).")
+@click.option("--limit", default=None, type=int)
+@format_option
+@common_options
+def changes(config: Config, since: str | None, source: str | None, types: tuple[str, ...],
+            limit: int | None, fmt: str) -> None:
+    """Change events, oldest first; --format json is the stable contract for scripts.
+
+    \b
+    Examples:
+      policywatch changes --since 2024-03-01
+      policywatch changes --type task_added --type new_edition --format json
+    """
+    from monitor.events import EVENT_TYPES
+    from storage.events import query_events
+
+    for t in types:
+        if t not in EVENT_TYPES:
+            raise click.BadParameter(f"unknown event type {t!r} (known: {', '.join(EVENT_TYPES)})",
+                                     param_hint="--type")
+    sessions = open_db(config)
+    with session_scope(sessions) as session:
+        events = query_events(session, since=parse_since(since), source=source,
+                              types=list(types) or None, limit=limit)
+    if fmt == "json":
+        click.echo(to_json(events))
+        return
+    if not events:
+        click.echo("no changes")
+        return
+    click.echo(table(["id", "detected", "type", "source", "doc", "task", "summary"],
+                     [[e["id"], e["detected_at"][:16], e["type"], e["source"] or "",
+                       (e["document"] or {}).get("id", ""),
+                       (e["task"] or {}).get("label") or "", e["summary"]] for e in events],
+                     max_width=70))
+
+
+@cli.command()
+@click.option("--dir", "workdir", type=click.Path(file_okay=False), default="policywatch-demo",
+              show_default=True, help="Where the demo keeps its config and database.")
+@click.option("--keep-serving", is_flag=True, help="Keep the replica running after the demo.")
+def demo(workdir: str, keep_serving: bool) -> None:
+    """Crawl the bundled replica of the Guangdong sites twice and show what changed. Offline.
+
+    Serves a local copy of gd.gov.cn, gdii.gd.gov.cn, gz.gov.cn and gxj.gz.gov.cn on 127.0.0.1,
+    crawls it into a fresh SQLite database, switches the replica to its next release (one new
+    document, one revised one), crawls again and prints the change events.
+
+    \b
+    Example:
+      policywatch demo --dir /tmp/pw-demo
+    """
+    from monitor.demo import run_demo
+
+    code = run_demo(workdir, echo=click.echo, keep_serving=keep_serving)
+    sys.exit(code)
+
+
+# -- entry point ------------------------------------------------------------------------------
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; a user's mistake becomes one line on stderr and a non-zero exit."""
+    try:
+        cli.main(args=argv, prog_name="policywatch", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except (ConfigError, DatabaseError, NotFound) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except OperationalError as exc:
+        click.echo(f"error: database: {single_line(exc.orig)}", err=True)
+        sys.exit(2)
+    except SQLAlchemyError as exc:
+        click.echo(f"error: database: {single_line(exc)}", err=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    except OSError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,113 @@
+"""Orchestrate a crawl: open runs in storage, run the spiders, then detect changes.
+
+Runs in the calling process (the reactor starts once); `crawl_in_child` runs the same thing as
+`policywatch crawl` in a child process for the scheduler and the demo.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from crawler.pipelines import ProgressFn
+from crawler.runner import CRAWL_OPTIONS, CrawlJob, run_jobs
+from crawler.sources import Source
+from monitor.config import Config, ConfigError
+from monitor.detect import detect_run
+from storage.db import check_schema, make_engine, session_factory, session_scope
+from storage.documents import ensure_source
+from storage.models import CrawlRun
+from storage.runs import errors_of_run, start_run
+
+
+@dataclass
+class RunReport:
+    source: str
+    run_id: int
+    status: str
+    pages_fetched: int
+    documents_seen: int
+    documents_new: int
+    versions_new: int
+    unchanged: int
+    errors: int
+    events: int
+    baseline: bool
+    error_samples: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, object]:
+        return dict(self.__dict__)
+
+
+def source_for_url(config: Config, url: str, source_name: str | None = None) -> Source:
+    """The configured source a hand-given URL belongs to (by allowed domain)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"not an http(s) URL: {url!r}")
+    if source_name:
+        source = config.source(source_name)
+        return source
+    host = parts.hostname.lower()
+    for source in config.sources:
+        if any(host == d or host.endswith("." + d) for d in source.domains()):
+            return source
+    raise ConfigError(f"no configured source covers host {host!r}: add one or pass --source")
+
+
+def crawl(config: Config, sources: list[Source], *, urls: list[str] | None = None,
+          trigger: str = "manual", progress: ProgressFn | None = None) -> list[RunReport]:
+    """Crawl the given sources (or only `urls`, all in sources[0]) and detect their changes."""
+    engine = make_engine(config.database_url)
+    check_schema(engine)
+    sessions = session_factory(engine)
+    jobs: list[CrawlJob] = []
+    with session_scope(sessions) as session:
+        for source in sources:
+            row = ensure_source(session, source.name, source.kind, source.describe())
+            run = start_run(session, row.id, "url" if urls else trigger)
+            jobs.append(CrawlJob(source=source, source_id=row.id, run_id=run.id,
+                                 urls=list(urls or [])))
+    overrides = {k: v for k, v in config.crawl.items() if k in CRAWL_OPTIONS}
+    unknown = set(config.crawl) - set(CRAWL_OPTIONS)
+    if unknown:
+        raise ConfigError(f"[crawl] unknown key {sorted(unknown)[0]!r}")
+    run_jobs(config.database_url, jobs, overrides=overrides, progress=progress)
+    reports = []
+    for job in jobs:
+        with session_scope(sessions) as session:
+            run = session.get(CrawlRun, job.run_id)
+            if run is None:
+                continue
+            if run.status == "running":  # the spider never closed (e.g. killed reactor)
+                run.status = "failed"
+                run.message = "crawl did not finish"
+            result = detect_run(session, run.id, config.detection)
+            samples = [f"{e.url}: {e.reason}" for e in errors_of_run(session, run.id)[:5]]
+            reports.append(RunReport(
+                source=job.source.name, run_id=run.id, status=run.status,
+                pages_fetched=run.pages_fetched, documents_seen=run.documents_seen,
+                documents_new=run.documents_new, versions_new=run.versions_new,
+                unchanged=run.unchanged, errors=run.errors, events=result.events,
+                baseline=result.baseline, error_samples=samples))
+    engine.dispose()
+    return reports
+
+
+def crawl_in_child(config_path: str | os.PathLike[str] | None, sources: list[str], *,
+                   database_url: str | None = None, trigger: str = "manual",
+                   extra_args: list[str] | None = None, timeout: float | None = None,
+                   capture: bool = False) -> subprocess.CompletedProcess[str]:
+    """Run `policywatch crawl` in a child process (a fresh Twisted reactor each time)."""
+    cmd = [sys.executable, "-m", "monitor", "crawl", *sources, "--trigger", trigger]
+    if config_path is not None:
+        cmd += ["--config", str(Path(config_path))]
+    cmd += list(extra_args or [])
+    env = dict(os.environ)
+    if database_url:
+        env["POLICYWATCH_DATABASE_URL"] = database_url
+    return subprocess.run(cmd, env=env, timeout=timeout, text=True,
+                          capture_output=capture, check=False)

@@ -1,0 +1,248 @@
+"""Remember documents and their versions: a new Version only when the content hash changed."""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from storage.models import Document, DocumentUrl, SourceRow, Version, utcnow
+
+
+class SnapshotLike(Protocol):
+    url: str
+    canonical_key: str
+    title: str
+    text: str
+    normalized_text: str
+    structure: dict[str, Any]
+    attachments: list[dict[str, Any]]
+    content_hash: str
+    raw: bytes
+    content_type: str | None
+    encoding: str | None
+    etag: str | None
+    last_modified: str | None
+
+
+@dataclass(frozen=True)
+class StoreOutcome:
+    """What storing one snapshot did: 'new' document, 'changed' (new version) or 'unchanged'."""
+
+    status: str
+    document_id: int
+    version_id: int | None
+    previous_version_id: int | None = None
+
+
+class NotFound(LookupError):
+    """No stored object matches; the message is one line for the user."""
+
+
+def ensure_source(session: Session, name: str, kind: str, settings: dict[str, Any]) -> SourceRow:
+    row = session.scalar(select(SourceRow).where(SourceRow.name == name))
+    if row is None:
+        row = SourceRow(name=name, kind=kind, settings=settings)
+        session.add(row)
+        session.flush()
+    else:
+        row.kind = kind
+        row.settings = settings
+    return row
+
+
+def compress(raw: bytes) -> bytes:
+    return zlib.compress(raw, 6)
+
+
+def decompress(raw: bytes) -> bytes:
+    return zlib.decompress(raw)
+
+
+def store_snapshot(
+    session: Session, source_id: int, snapshot: SnapshotLike, *, run_id: int | None = None,
+    now: datetime | None = None,
+) -> StoreOutcome:
+    """Store a fetched page: touch when unchanged, else write the next Version."""
+    now = now or utcnow()
+    doc = session.scalar(
+        select(Document).where(
+            Document.source_id == source_id, Document.canonical_key == snapshot.canonical_key
+        )
+    )
+    meta = snapshot.structure.get("metadata") or {}
+    status = "changed"
+    previous: Version | None = None
+    if doc is None:
+        doc = Document(
+            source_id=source_id, canonical_key=snapshot.canonical_key, url=snapshot.url,
+            first_seen_at=now, last_seen_at=now,
+        )
+        session.add(doc)
+        session.flush()
+        status = "new"
+    else:
+        previous = latest_version(session, doc.id)
+    _remember_url(session, doc, snapshot.url, now)
+    doc.last_seen_at = now
+    doc.missing_count = 0
+    if doc.status != "active":
+        doc.status = "active"
+    doc.etag = snapshot.etag
+    doc.last_modified = snapshot.last_modified
+    if previous is not None and previous.content_hash == snapshot.content_hash:
+        return StoreOutcome("unchanged", doc.id, None, previous.id)
+
+    doc.url = snapshot.url
+    doc.title = snapshot.title
+    doc.doc_number = meta.get("doc_number")
+    doc.kind = meta.get("kind")
+    doc.series_key = meta.get("series_key")
+    doc.year = meta.get("year") if isinstance(meta.get("year"), int) else None
+    doc.published_on = meta.get("published")
+    doc.version_count = (previous.seq if previous else 0) + 1
+    version = Version(
+        document_id=doc.id,
+        seq=doc.version_count,
+        fetched_at=now,
+        crawl_run_id=run_id,
+        url=snapshot.url,
+        content_hash=snapshot.content_hash,
+        raw=compress(snapshot.raw),
+        content_type=snapshot.content_type,
+        encoding=snapshot.encoding,
+        title=snapshot.title,
+        text=snapshot.text,
+        normalized_text=snapshot.normalized_text,
+        structure=snapshot.structure,
+        attachments=snapshot.attachments,
+        etag=snapshot.etag,
+        last_modified=snapshot.last_modified,
+    )
+    session.add(version)
+    session.flush()
+    return StoreOutcome(status, doc.id, version.id, previous.id if previous else None)
+
+
+def _remember_url(session: Session, doc: Document, url: str, now: datetime) -> None:
+    exists = session.scalar(
+        select(DocumentUrl.id).where(DocumentUrl.document_id == doc.id, DocumentUrl.url == url)
+    )
+    if exists is None:
+        session.add(DocumentUrl(document_id=doc.id, url=url, first_seen_at=now))
+
+
+def touch(session: Session, source_id: int, canonical_key: str, url: str) -> int | None:
+    """A page answered 304 Not Modified: only move last_seen_at. Returns the document id."""
+    doc = find_by_key(session, source_id, canonical_key)
+    if doc is None:
+        return None
+    now = utcnow()
+    doc.last_seen_at = now
+    doc.missing_count = 0
+    _remember_url(session, doc, url, now)
+    return doc.id
+
+
+def mark_missing(session: Session, source_id: int, canonical_key: str) -> Document | None:
+    """A page answered 404/410: count it; the monitor decides when that means removed."""
+    doc = find_by_key(session, source_id, canonical_key)
+    if doc is not None:
+        doc.missing_count += 1
+    return doc
+
+
+def find_by_key(session: Session, source_id: int, canonical_key: str) -> Document | None:
+    return session.scalar(
+        select(Document).where(
+            Document.source_id == source_id, Document.canonical_key == canonical_key
+        )
+    )
+
+
+def validators(session: Session, source_id: int, canonical_key: str) -> tuple[str | None, str | None]:
+    """The stored ETag and Last-Modified of a document, for a conditional GET."""
+    doc = find_by_key(session, source_id, canonical_key)
+    if doc is None:
+        return None, None
+    return doc.etag, doc.last_modified
+
+
+def latest_version(session: Session, document_id: int) -> Version | None:
+    return session.scalar(
+        select(Version).where(Version.document_id == document_id).order_by(Version.seq.desc()).limit(1)
+    )
+
+
+def get_version(session: Session, document_id: int, seq: int) -> Version:
+    version = session.scalar(
+        select(Version).where(Version.document_id == document_id, Version.seq == seq)
+    )
+    if version is None:
+        raise NotFound(f"document {document_id} has no version {seq}")
+    return version
+
+
+def versions_of(session: Session, document_id: int) -> list[Version]:
+    return list(
+        session.scalars(select(Version).where(Version.document_id == document_id).order_by(Version.seq))
+    )
+
+
+def resolve_document(session: Session, ref: str) -> Document:
+    """Find a document by id, URL, canonical key or a unique part of its title."""
+    ref = ref.strip()
+    if ref.isdigit():
+        doc = session.get(Document, int(ref))
+        if doc is not None:
+            return doc
+    doc = session.scalar(
+        select(Document).join(DocumentUrl).where(DocumentUrl.url == ref).limit(1)
+    ) or session.scalar(
+        select(Document).where(or_(Document.canonical_key == ref, Document.url == ref)).limit(1)
+    )
+    if doc is not None:
+        return doc
+    matches = list(session.scalars(select(Document).where(Document.title.contains(ref)).limit(5)))
+    if len(matches) == 1:
+        return matches[0]
+    if len(matches) > 1:
+        raise NotFound(f"{ref!r} matches several documents: use an id (policywatch documents list)")
+    raise NotFound(f"no stored document matches {ref!r}")
+
+
+def list_documents(
+    session: Session, *, source: str | None = None, limit: int = 100, status: str | None = None
+) -> list[tuple[Document, str]]:
+    query = select(Document, SourceRow.name).join(SourceRow)
+    if source:
+        query = query.where(SourceRow.name == source)
+    if status:
+        query = query.where(Document.status == status)
+    query = query.order_by(Document.last_seen_at.desc(), Document.id.desc()).limit(limit)
+    return [(doc, name) for doc, name in session.execute(query)]
+
+
+def active_keys(session: Session, source_id: int) -> dict[str, int]:
+    rows = session.execute(
+        select(Document.canonical_key, Document.id).where(
+            Document.source_id == source_id, Document.status == "active"
+        )
+    )
+    return {key: doc_id for key, doc_id in rows}
+
+
+def count_versions(session: Session) -> int:
+    return session.scalar(select(func.count(Version.id))) or 0
+
+
+def list_sources(session: Session) -> list[SourceRow]:
+    return list(session.scalars(select(SourceRow).order_by(SourceRow.name)))
+
+
+def source_by_name(session: Session, name: str) -> SourceRow | None:
+    return session.scalar(select(SourceRow).where(SourceRow.name == name))

@@ -1,0 +1,246 @@
+"""The database schema: SQLAlchemy 2 typed models for sources, documents, versions, runs and events."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware timestamps on every backend (SQLite stores naive UTC)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class SourceRow(Base):
+    __tablename__ = "sources"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    baseline_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Document(Base):
+    __tablename__ = "documents"
+    __table_args__ = (UniqueConstraint("source_id", "canonical_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), index=True)
+    canonical_key: Mapped[str] = mapped_column(String(512))
+    url: Mapped[str] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(Text, default="")
+    doc_number: Mapped[str | None] = mapped_column(String(128), default=None)
+    kind: Mapped[str | None] = mapped_column(String(32), default=None)
+    series_key: Mapped[str | None] = mapped_column(String(256), default=None, index=True)
+    year: Mapped[int | None] = mapped_column(default=None)
+    published_on: Mapped[str | None] = mapped_column(String(32), default=None)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    missing_count: Mapped[int] = mapped_column(default=0)
+    etag: Mapped[str | None] = mapped_column(String(256), default=None)
+    last_modified: Mapped[str | None] = mapped_column(String(64), default=None)
+    version_count: Mapped[int] = mapped_column(default=0)
+
+    source: Mapped[SourceRow] = relationship()
+    urls: Mapped[list[DocumentUrl]] = relationship(
+        back_populates="document", cascade="all, delete-orphan"
+    )
+
+
+class DocumentUrl(Base):
+    """Every URL a document was seen under (one post id, several channel paths)."""
+
+    __tablename__ = "document_urls"
+    __table_args__ = (UniqueConstraint("document_id", "url"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    url: Mapped[str] = mapped_column(Text)
+    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    document: Mapped[Document] = relationship(back_populates="urls")
+
+
+class Version(Base):
+    __tablename__ = "versions"
+    __table_args__ = (UniqueConstraint("document_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
+    crawl_run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("crawl_runs.id", ondelete="SET NULL"), default=None, index=True
+    )
+    url: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    raw: Mapped[bytes] = mapped_column(LargeBinary)  # zlib-compressed response body
+    content_type: Mapped[str | None] = mapped_column(String(128), default=None)
+    encoding: Mapped[str | None] = mapped_column(String(32), default=None)
+    title: Mapped[str] = mapped_column(Text, default="")
+    text: Mapped[str] = mapped_column(Text, default="")  # extracted text, as published
+    normalized_text: Mapped[str] = mapped_column(Text, default="")
+    structure: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    attachments: Mapped[list[Any]] = mapped_column(default=list)
+    etag: Mapped[str | None] = mapped_column(String(256), default=None)
+    last_modified: Mapped[str | None] = mapped_column(String(64), default=None)
+
+    document: Mapped[Document] = relationship()
+
+
+class CrawlRun(Base):
+    __tablename__ = "crawl_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sources.id", ondelete="CASCADE"), default=None, index=True
+    )
+    trigger: Mapped[str] = mapped_column(String(16), default="manual")
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    pages_fetched: Mapped[int] = mapped_column(default=0)
+    documents_seen: Mapped[int] = mapped_column(default=0)
+    documents_new: Mapped[int] = mapped_column(default=0)
+    versions_new: Mapped[int] = mapped_column(default=0)
+    unchanged: Mapped[int] = mapped_column(default=0)
+    errors: Mapped[int] = mapped_column(default=0)
+    listing_complete: Mapped[bool] = mapped_column(default=False)
+    message: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+class FetchError(Base):
+    __tablename__ = "fetch_errors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    crawl_run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("crawl_runs.id", ondelete="CASCADE"), default=None, index=True
+    )
+    source_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sources.id", ondelete="CASCADE"), default=None, index=True
+    )
+    url: Mapped[str] = mapped_column(Text)
+    status: Mapped[int | None] = mapped_column(default=None)
+    reason: Mapped[str] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(default=1)
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ChangeEvent(Base):
+    __tablename__ = "change_events"
+    __table_args__ = (Index("ix_change_events_detected", "detected_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    type: Mapped[str] = mapped_column(String(32), index=True)
+    detected_at: Mapped[datetime] = mapped_column(default=utcnow)
+    source_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sources.id", ondelete="CASCADE"), default=None, index=True
+    )
+    document_id: Mapped[int | None] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"), default=None, index=True
+    )
+    related_document_id: Mapped[int | None] = mapped_column(
+        ForeignKey("documents.id", ondelete="SET NULL"), default=None
+    )
+    version_from_id: Mapped[int | None] = mapped_column(
+        ForeignKey("versions.id", ondelete="SET NULL"), default=None
+    )
+    version_to_id: Mapped[int | None] = mapped_column(
+        ForeignKey("versions.id", ondelete="SET NULL"), default=None
+    )
+    task_label: Mapped[str | None] = mapped_column(String(64), default=None)
+    task_title: Mapped[str | None] = mapped_column(Text, default=None)
+    before: Mapped[str | None] = mapped_column(Text, default=None)
+    after: Mapped[str | None] = mapped_column(Text, default=None)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    source: Mapped[SourceRow | None] = relationship()
+    document: Mapped[Document | None] = relationship(foreign_keys=[document_id])
+    version_from: Mapped[Version | None] = relationship(foreign_keys=[version_from_id])
+    version_to: Mapped[Version | None] = relationship(foreign_keys=[version_to_id])
+
+
+class Subscriber(Base):
+    __tablename__ = "subscribers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    cadence: Mapped[str] = mapped_column(String(16), default="daily")
+    filters: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    origin: Mapped[str] = mapped_column(String(16), default="cli")  # "config" or "cli"
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_digest_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Delivery(Base):
+    """One event delivered to one subscriber: written only after the SMTP server accepted it."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("subscriber_id", "event_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"), index=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("change_events.id", ondelete="CASCADE"), index=True)
+    delivered_at: Mapped[datetime] = mapped_column(default=utcnow)
+    message_id: Mapped[str | None] = mapped_column(String(256), default=None)
+
+
+class Lease(Base):
+    """A named lock across processes that expires if its holder dies."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(128))
+    acquired_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()

@@ -1,0 +1,74 @@
+"""Shared fixtures: a migrated SQLite database, the replica server, the CLI as a user types it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SEEDS = ROOT / "replica" / "data" / "seeds"
+
+# Crawls of the replica on loopback need no politeness delay.
+FAST_CRAWL = """
+[crawl]
+download_delay = 0
+autothrottle = false
+obey_robots = false
+"""
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    """An empty SQLite database brought to the latest schema by the migrations."""
+    from storage.db import upgrade
+
+    url = f"sqlite:///{tmp_path / 'pw.db'}"
+    upgrade(url)
+    return url
+
+
+@pytest.fixture
+def sessions(db_url: str) -> Iterator[object]:
+    from storage.db import make_engine, session_factory
+
+    engine = make_engine(db_url)
+    yield session_factory(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def replica() -> Iterator[object]:
+    from replica.server import ReplicaServer
+
+    with ReplicaServer(release=0) as server:
+        yield server
+
+
+@pytest.fixture
+def replica_config(tmp_path: Path, replica: object, db_url: str) -> Path:
+    """A policywatch.toml pointing at the running replica and the migrated database."""
+    path = tmp_path / "policywatch.toml"
+    path.write_text(replica.config_toml(db_url) + FAST_CRAWL, encoding="utf-8")  # type: ignore[attr-defined]
+    return path
+
+
+def run_cli(*args: str) -> object:
+    """Run the CLI in-process as a user would type it (not for crawls: one reactor a process)."""
+    from monitor.cli import cli
+
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def run_policywatch(*args: str, env: dict[str, str] | None = None,
+                    timeout: float = 240) -> subprocess.CompletedProcess[str]:
+    """Run `policywatch …` in a child process (crawls need a fresh Twisted reactor)."""
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run([sys.executable, "-m", "monitor", *args], capture_output=True,
+                          text=True, timeout=timeout, env=full_env, cwd=str(ROOT))

@@ -1,0 +1,80 @@
+"""Storage: migrations from an empty database, versions only on content change, URL aliases."""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import inspect, select
+
+from storage.db import make_engine, session_scope, upgrade
+from storage.documents import ensure_source, resolve_document, store_snapshot, touch, versions_of
+from storage.models import Document, DocumentUrl, Version
+
+
+@dataclass
+class Snap:
+    url: str
+    canonical_key: str
+    content_hash: str
+    title: str = "关于印发2023年广东省数字经济工作要点的通知"
+    text: str = "正文"
+    normalized_text: str = "正文"
+    structure: dict[str, Any] = field(default_factory=lambda: {"metadata": {"doc_number": "粤工信〔2023〕1号"}})
+    attachments: list[dict[str, Any]] = field(default_factory=list)
+    raw: bytes = b"<html>body</html>"
+    content_type: str | None = "text/html"
+    encoding: str | None = "utf-8"
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+def test_migrations_run_from_an_empty_sqlite_database(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    tables = set(inspect(engine).get_table_names())
+    assert {"sources", "documents", "document_urls", "versions", "crawl_runs", "fetch_errors",
+            "change_events", "subscribers", "deliveries", "leases", "alembic_version"} <= tables
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    upgrade(url)  # idempotent
+    engine.dispose()
+
+
+def test_new_version_only_when_content_changes(sessions) -> None:
+    with session_scope(sessions) as s:
+        source = ensure_source(s, "gdii-notices", "html_pages", {})
+        first = store_snapshot(s, source.id, Snap("http://h/content/post_1.html", "h/post_1", "a"))
+        again = store_snapshot(s, source.id, Snap("http://h/content/post_1.html", "h/post_1", "a"))
+        revised = store_snapshot(s, source.id, Snap("http://h/content/post_1.html", "h/post_1", "b"))
+        assert (first.status, again.status, revised.status) == ("new", "unchanged", "changed")
+        assert again.version_id is None
+        versions = versions_of(s, first.document_id)
+        assert [v.seq for v in versions] == [1, 2]
+        assert zlib.decompress(versions[0].raw) == b"<html>body</html>"
+        doc = s.get(Document, first.document_id)
+        assert doc.version_count == 2 and doc.doc_number == "粤工信〔2023〕1号"
+
+
+def test_one_post_under_two_urls_is_one_document(sessions) -> None:
+    with session_scope(sessions) as s:
+        source = ensure_source(s, "gdii", "html_pages", {})
+        a = store_snapshot(s, source.id, Snap("http://h/gkmlpt/content/0/1/post_1.html", "h/post_1", "a"))
+        b = store_snapshot(s, source.id, Snap("http://h/zwgk/tzgg/content/post_1.html", "h/post_1", "a"))
+        assert a.document_id == b.document_id and b.status == "unchanged"
+        urls = set(s.scalars(select(DocumentUrl.url)))
+        assert urls == {"http://h/gkmlpt/content/0/1/post_1.html", "http://h/zwgk/tzgg/content/post_1.html"}
+        assert resolve_document(s, "http://h/zwgk/tzgg/content/post_1.html").id == a.document_id
+        assert len(list(s.scalars(select(Version)))) == 1
+
+
+def test_touch_moves_last_seen_only(sessions) -> None:
+    with session_scope(sessions) as s:
+        source = ensure_source(s, "x", "html_pages", {})
+        out = store_snapshot(s, source.id, Snap("http://h/post_9.html", "h/post_9", "a"))
+        before = s.get(Document, out.document_id).last_seen_at
+        assert touch(s, source.id, "h/post_9", "http://h/post_9.html") == out.document_id
+        assert s.get(Document, out.document_id).last_seen_at >= before
+        assert len(versions_of(s, out.document_id)) == 1
