@@ -382,6 +382,25 @@ def demo(workdir: str, keep_serving: bool) -> None:
     sys.exit(code)
 
 
+def _register_optional_commands() -> None:
+    """Commands that live in their own modules (scheduler, digests, diffs)."""
+    import importlib
+
+    for module, names in (("monitor.cli_ops", ("schedule", "status", "subscribers", "digest", "feed")),
+                          ("monitor.cli_diff", ("diff", "compare"))):
+        try:
+            mod = importlib.import_module(module)
+        except ImportError:
+            continue
+        for name in names:
+            command = getattr(mod, name, None)
+            if isinstance(command, click.Command):
+                cli.add_command(command, name)
+
+
+_register_optional_commands()
+
+
 # -- entry point ------------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; a user's mistake becomes one line on stderr and a non-zero exit."""
