@@ -1,0 +1,190 @@
+"""Clean a document's text: drop page chrome and injected spam, rejoin reflowed paragraphs."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+
+from .chars import fold_width, pair_quotes, split_lines, strip_reflow_spaces
+from .chrome import chrome_kind
+from .injected import Finding, find_inline, spam_line_kind
+from .labels import heading_only, is_date_line, is_doc_number_line, match_label
+
+logger = logging.getLogger(__name__)
+
+_REPOST_MARK_RE = re.compile(r"^(?:以下为|以下是|附)?(?:全文|原文|通知全文|文件全文)(?:如下)?[::]?$")
+_REPOST_SCAN_LINES = 40
+_TERMINAL = frozenset("。!?;:…)〕】")
+_PROSE_MARKS = frozenset("。,、;")
+_INDENTS = frozenset(" \t\u3000\xa0")
+_CONTACT_RE = re.compile(r"^(?:联系人|联系电话|电话|传真|邮箱|地址|邮编|附件|抄送|公开方式)")
+
+
+@dataclass
+class Cleaned:
+    """The result of cleaning: paragraphs in two forms, what was removed, and why."""
+
+    lines: list[str] = field(default_factory=list)  # normalized paragraphs (comparison form)
+    display: list[str] = field(default_factory=list)  # the same paragraphs, original characters
+    injected: list[dict[str, object]] = field(default_factory=list)
+    chrome: list[tuple[str, str]] = field(default_factory=list)  # (kind, normalized line)
+    repost_header: list[str] = field(default_factory=list)  # a third-party site's header lines
+
+
+def _is_prose(line: str) -> bool:
+    return "。" in line or line.endswith(":") or ("," in line and len(line) >= 20)
+
+
+def _can_join(prev: str, cur: str) -> bool:
+    """Is ``cur`` the continuation of paragraph ``prev`` (a PDF line break or a split paragraph)?"""
+    if not prev or not cur:
+        return False
+    last = prev[-1]
+    if last in _TERMINAL or (last in "”’\"" and len(prev) > 1 and prev[-2] in "。!?"):
+        return False
+    label = match_label(prev)
+    if label is not None and heading_only(prev, label):
+        return False
+    if len(prev) < 20 and not any(c in _PROSE_MARKS for c in prev):
+        return False  # titles, signatures, short standalone lines
+    if match_label(cur) is not None or is_date_line(cur) or is_doc_number_line(cur):
+        return False
+    if _CONTACT_RE.match(cur) or _CONTACT_RE.match(prev):
+        return False
+    if is_date_line(prev) or is_doc_number_line(prev):
+        return False
+    return True
+
+
+def _sep(a: str, b: str) -> str:
+    return " " if a and b and a[-1].isascii() and b[0].isascii() and a[-1].isalnum() and b[0].isalnum() else ""
+
+
+def _repost_cut(norms: list[str]) -> int:
+    """Index of the first line after a third-party header ending in 全文如下:, or 0."""
+    seen = 0
+    for i, line in enumerate(norms):
+        if not line:
+            continue
+        seen += 1
+        if seen > _REPOST_SCAN_LINES:
+            break
+        if _REPOST_MARK_RE.match(line.replace(" ", "")):
+            return i + 1
+    return 0
+
+
+def clean(text: str) -> Cleaned:
+    """Clean ``text`` (one paragraph or PDF line per line) into paragraphs; see :class:`Cleaned`."""
+    out = Cleaned()
+    if not text:
+        return out
+    raw_lines = split_lines(text)
+    folded = [fold_width(r) for r in raw_lines]
+    norms = [strip_reflow_spaces(f) for f in folded]  # quotes are paired per paragraph, later
+    start = _repost_cut(norms)
+    if start:
+        out.repost_header = [n for n in norms[:start] if n]
+    # Pass 1: classify each line; keep (normalized, display) pairs, with None as a paragraph break.
+    kept: list[tuple[str, str] | None] = []
+    indented: dict[int, bool] = {}  # index in kept → the raw line started with an indent
+    pending: list[tuple[int, Finding]] = []  # (index in kept, finding) to place in a zone later
+    for raw, fold, norm in zip(raw_lines[start:], folded[start:], norms[start:], strict=True):
+        if not norm:
+            kept.append(None)
+            continue
+        kind = chrome_kind(norm)
+        if kind is not None:
+            out.chrome.append((kind, norm))
+            continue
+        spam = spam_line_kind(norm)
+        if spam is not None:
+            pending.append((len(kept), Finding(norm, spam)))
+            kept.append(None)
+            continue
+        disp = norm if fold is raw else strip_reflow_spaces(raw)
+        new_norm, found = find_inline(norm)
+        if found:
+            for f in found:
+                pending.append((len(kept), f))
+                disp = disp.replace(f.text, "")
+            disp = strip_reflow_spaces(disp) if new_norm else ""
+            if not new_norm:
+                kept.append(None)
+                continue
+            if strip_reflow_spaces(fold_width(disp)) != new_norm:
+                disp = new_norm
+            norm = new_norm
+        indented[len(kept)] = raw[:1] in _INDENTS
+        kept.append((norm, disp))
+    # Zones for injected items: head (before the first prose line), title, body, tail.
+    prose_idx = [i for i, k in enumerate(kept) if k is not None and _is_prose(k[0])]
+    first_prose = prose_idx[0] if prose_idx else len(kept)
+    last_prose = prose_idx[-1] if prose_idx else -1
+    first_content = next((i for i, k in enumerate(kept) if k is not None), len(kept))
+    for idx, f in pending:
+        if idx == first_content and kept[idx] is not None:
+            where = "title"
+        elif idx < first_prose:
+            where = "head"
+        elif idx > last_prose:
+            where = "tail"
+        else:
+            where = "body"
+        out.injected.append({"text": f.text, "kind": f.kind, "where": where})
+    # Pass 2: join reflowed lines into paragraphs (never inside the header, before the first prose).
+    full = _full_width(kept)
+    lines = out.lines
+    display = out.display
+    last_piece = ""
+    last_index = -1
+    for i, item in enumerate(kept):
+        if item is None:
+            continue
+        norm, disp = item
+        join = False
+        if lines and i > first_prose:
+            join = _can_join(lines[-1], norm)
+        if lines and not join and i >= first_prose and full and len(last_piece) >= full and not indented.get(i, False):
+            if i > first_prose or indented.get(last_index, False):
+                # A hard-wrapped PDF: a full line continues on the next unindented line, even after 。
+                join = _can_continue(norm)
+        if join:
+            lines[-1] += _sep(lines[-1], norm) + norm
+            display[-1] += _sep(display[-1], disp) + disp
+        else:
+            lines.append(norm)
+            display.append(disp)
+        last_piece = norm
+        last_index = i
+    out.lines = [pair_quotes(line) for line in lines]
+    return out
+
+
+def _can_continue(cur: str) -> bool:
+    return not (
+        match_label(cur) is not None
+        or is_date_line(cur)
+        or is_doc_number_line(cur)
+        or _CONTACT_RE.match(cur)
+    )
+
+
+def _full_width(kept: list[tuple[str, str] | None]) -> int:
+    """The length of a full line when the text is hard-wrapped (most lines equally long), else 0."""
+    lengths = sorted(len(k[0]) for k in kept if k is not None)
+    if len(lengths) < 8:
+        return 0
+    p90 = lengths[int(0.9 * (len(lengths) - 1))]
+    if p90 < 15:
+        return 0
+    threshold = max(1, int(p90 * 0.85))
+    near = sum(1 for n in lengths if threshold <= n <= p90 * 1.1)
+    return threshold if near * 10 >= len(lengths) * 4 else 0
+
+
+def clean_text(text: str) -> tuple[str, list[dict[str, object]]]:
+    """Remove page chrome and injected content: (clean text, one paragraph a line; injected items)."""
+    c = clean(text)
+    return "\n".join(c.display), c.injected

@@ -1,0 +1,230 @@
+"""Departments: responsibility clauses parsed by role, 省/市 prefix distribution, rename aliases."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+
+from .chars import normalize_line
+
+logger = logging.getLogger(__name__)
+
+# Renames and common abbreviations → the current name. Chains are followed to the end.
+ALIASES: dict[str, str] = {
+    "省政务服务数据管理局": "省政务服务和数据管理局",
+    "省政务服务和数据管理局": "省政务和数据局",
+    "广东省政务服务数据管理局": "广东省政务服务和数据管理局",
+    "广东省政务服务和数据管理局": "广东省政务和数据局",
+    "市政务服务数据管理局": "市政务服务和数据管理局",
+    "市政务服务和数据管理局": "市政务和数据局",
+    "广州市政务服务数据管理局": "广州市政务服务和数据管理局",
+    "广州市政务服务和数据管理局": "广州市政务和数据局",
+    "人民银行广州分行": "中国人民银行广东省分行",
+    "中国人民银行广州分行": "中国人民银行广东省分行",
+    "人民银行深圳中心支行": "中国人民银行深圳市分行",
+    "中国人民银行深圳市中心支行": "中国人民银行深圳市分行",
+    "广东银保监局": "国家金融监督管理总局广东监管局",
+    "广东银保监局、广东证监局": "国家金融监督管理总局广东监管局",
+    "省地方金融监管局": "省地方金融管理局",
+    "市地方金融监管局": "市地方金融管理局",
+    "省工信厅": "省工业和信息化厅",
+    "广东省工信厅": "广东省工业和信息化厅",
+    "市工信局": "市工业和信息化局",
+    "广州市工信局": "广州市工业和信息化局",
+    "省发改委": "省发展改革委",
+    "市发改委": "市发展改革委",
+    "省人社厅": "省人力资源社会保障厅",
+    "市人社局": "市人力资源社会保障局",
+    "省税务局": "国家税务总局广东省税务局",
+    "省网信办": "省委网信办",
+}
+
+_ROLE_RE = re.compile(
+    r"(?P<role>按职责分工负责|按职责分别负责|按职责负责|分工负责|共同负责|负责|牵头负责|牵头|结合实际落实|组织落实|"
+    r"抓好落实|负责落实|落实|配合|参与|指导|督促|支持)$"
+)
+_ROLE_MAP = {
+    "按职责分工负责": "responsible", "按职责分别负责": "responsible", "按职责负责": "responsible",
+    "分工负责": "responsible", "共同负责": "responsible", "负责": "responsible", "牵头负责": "lead",
+    "牵头": "lead", "结合实际落实": "implementing", "组织落实": "implementing", "抓好落实": "implementing",
+    "负责落实": "implementing", "落实": "implementing", "配合": "responsible", "参与": "responsible",
+    "指导": "responsible", "督促": "responsible", "支持": "responsible",
+}
+_FIRST_LEADS_RE = re.compile(r"^(?:排[在名]?)?第一(?:个|位|家)?(?:单位)?为牵头(?:单位|部门)?$|^排名第一的为牵头单位$")
+_SAME_BELOW = frozenset({"下同", "以下同", "后同", "下略"})
+_NO_PREFIX_STARTS = (
+    "省", "市", "区", "县", "国家", "中国", "中央", "人民银行", "相关", "有关", "各", "广东", "全国", "全省", "全市",
+    "驻", "海关", "其他", "其它", "部", "民航",
+)
+_DEPT_SUFFIX_CHARS = frozenset("厅局委办部府院行会司署室处所校社队馆站心团盟")
+# A department clause: at least one department-like word or a role word.
+_DEPTISH_RE = re.compile(r"(?:厅|局|委|办|部|政府|银行|分行|支行|中心|院|会|公司|单位|部门)")
+_KNOWN_ROLE_WORDS_RE = re.compile(r"牵头|负责|落实|配合")
+_BRACKETS_RE = re.compile(r"[(〔\[【《“)〕\]】》”]")
+
+
+@dataclass
+class Roles:
+    """Departments of one clause by role, with the conventions it declares for later clauses."""
+
+    lead: list[str] = field(default_factory=list)
+    responsible: list[str] = field(default_factory=list)
+    implementing: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ClauseContext:
+    """Rules carried from clause to clause by 下同 (first listed leads; units that always implement)."""
+
+    first_leads: bool = False
+    carried: dict[str, list[str]] = field(default_factory=dict)
+
+
+def canonical_department(name: str) -> str:
+    """The current name of a department, through the rename/abbreviation table (spaces, widths folded)."""
+    n = normalize_line(name or "").replace(" ", "")
+    seen = 0
+    while n in ALIASES and seen < 8:
+        n = ALIASES[n]
+        seen += 1
+    return n
+
+
+def _split_top(text: str, seps: str) -> list[str]:
+    """Split on any of ``seps`` outside brackets."""
+    if not _BRACKETS_RE.search(text):
+        return [p.strip() for p in re.split("[" + re.escape(seps) + "]", text) if p.strip()]
+    parts: list[str] = []
+    depth = 0
+    buf: list[str] = []
+    for ch in text:
+        if ch in "(〔[【《“":
+            depth += 1
+        elif ch in ")〕]】》”" and depth:
+            depth -= 1
+        if ch in seps and depth == 0:
+            parts.append("".join(buf))
+            buf = []
+        else:
+            buf.append(ch)
+    parts.append("".join(buf))
+    return [p.strip() for p in parts if p.strip()]
+
+
+def _prefix_of(name: str) -> str | None:
+    if name.startswith("省委"):
+        return "省委"
+    if name.startswith("省"):
+        return "省"
+    if name.startswith("市委"):
+        return "市委"
+    if name.startswith("市"):
+        return "市"
+    return None
+
+
+def distribute(names: list[str]) -> list[str]:
+    """Spread a written-once prefix over a 、-run: 省发展改革委、科技厅 → 省发展改革委, 省科技厅;
+    广州、深圳市政府 → 广州市政府, 深圳市政府."""
+    out = list(names)
+    if len(out) < 2:
+        return out
+    # Trailing "市政府" style suffix shared by bare place names: 广州、深圳、韶关市政府.
+    last = out[-1]
+    k = last.find("市")
+    if 0 < k <= 4:
+        suffix = last[k:]
+        for i in range(len(out) - 1):
+            n = out[i]
+            if 1 <= len(n) <= 4 and not any(c in _DEPT_SUFFIX_CHARS for c in n) and not n.endswith("市"):
+                out[i] = n + suffix
+    prefix: str | None = None
+    for i, n in enumerate(out):
+        p = _prefix_of(n)
+        if p is not None:
+            prefix = p
+            continue
+        if prefix and not n.startswith(_NO_PREFIX_STARTS) and n[-1:] in _DEPT_SUFFIX_CHARS and "市" not in n[:4]:
+            out[i] = prefix + n
+    return out
+
+
+def looks_like_clause(text: str) -> bool:
+    """Does a bracketed text read like a responsibility clause (departments, role words)?"""
+    if not text or len(text) > 400 or "。" in text:
+        return False
+    if _KNOWN_ROLE_WORDS_RE.search(text):
+        return bool(_DEPTISH_RE.search(text))
+    # A bare list of departments ("省科技厅、工业和信息化厅") also counts.
+    items = _split_top(text, "、,,;")
+    return bool(items) and all(len(i) <= 30 and i[-1:] in _DEPT_SUFFIX_CHARS for i in items)
+
+
+def _strip_role(seg: str) -> tuple[str, str | None]:
+    m = _ROLE_RE.search(seg)
+    if m is None:
+        return seg, None
+    return seg[: m.start()].rstrip("等"), _ROLE_MAP[m.group("role")]
+
+
+def parse_clause(clause: str, ctx: ClauseContext | None = None) -> Roles:
+    """Parse a responsibility clause into lead / responsible / implementing departments.
+
+    ``ctx`` carries 下同 rules between the clauses of one document and is updated in place.
+    """
+    ctx = ctx if ctx is not None else ClauseContext()
+    roles = Roles()
+    segments = _split_top(clause, ",,;;")
+    first_leads = ctx.first_leads
+    unassigned: list[str] = []
+    parsed: list[tuple[list[str], str | None]] = []
+    for i, seg in enumerate(segments):
+        if seg in _SAME_BELOW or seg.startswith("下同"):
+            # 下同 carries the previous rule or unit to every later clause.
+            if i >= 1 and _FIRST_LEADS_RE.match(segments[i - 1]):
+                ctx.first_leads = True
+            elif parsed:
+                names, role = parsed[-1]
+                if role is not None:
+                    ctx.carried.setdefault(role, [])
+                    for n in names:
+                        if n not in ctx.carried[role]:
+                            ctx.carried[role].append(n)
+            continue
+        if _FIRST_LEADS_RE.match(seg):
+            first_leads = True
+            parsed.append(([], None))
+            continue
+        body, role = _strip_role(seg)
+        names = distribute([n.strip().rstrip("等") for n in _split_top(body, "、") if n.strip()])
+        names = [n for n in names if n]
+        parsed.append((names, role))
+    # Units without a role word take the role of the next segment that has one if it is
+    # 按职责分工负责-like, else count as responsible ("省委宣传部,省文化和旅游厅按职责分工负责").
+    for names, role in parsed:
+        if role is None:
+            unassigned.extend(names)
+            continue
+        bucket = getattr(roles, role)
+        if unassigned and role == "responsible":
+            bucket.extend(unassigned)
+            unassigned = []
+        elif unassigned:
+            roles.responsible.extend(unassigned)
+            unassigned = []
+        bucket.extend(names)
+    roles.responsible.extend(unassigned)
+    if first_leads and not roles.lead:
+        everyone = roles.responsible
+        if everyone:
+            roles.lead.append(everyone.pop(0))
+    for role, names in ctx.carried.items():
+        bucket = getattr(roles, role)
+        for n in names:
+            if n not in bucket:
+                bucket.append(n)
+    for bucket in (roles.lead, roles.responsible, roles.implementing):
+        seen: set[str] = set()
+        bucket[:] = [n for n in bucket if not (n in seen or seen.add(n))]
+    return roles

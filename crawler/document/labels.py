@@ -1,0 +1,105 @@
+"""Heading labels of official documents (一、 (一) 1. (1) ①) and other line shapes (dates, 文号)."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+
+logger = logging.getLogger(__name__)
+
+_CN_DIGITS = "零〇一二三四五六七八九十百两"
+# One regex over a normalized line (brackets already half-width). Group names give the kind:
+#   l1 一、   l2 (一)   l3 1. / 1、   l4 (1)   l5 ① / ⑴ (⑴ is folded to (1) → l4).
+_HEADING_RE = re.compile(
+    r"(?:(?P<l1>[零〇一二三四五六七八九十百两]{1,4})、"
+    r"|\((?P<l2>[零〇一二三四五六七八九十百两]{1,4})\)"
+    r"|(?P<l3>[1-9]\d?)(?:\.|、)(?![\d.])"
+    r"|\((?P<l4>[1-9]\d?)\)"
+    r"|(?P<l5>[\u2460-\u2473]))"
+)
+RANK = {"l1": 1, "l2": 2, "l3": 3, "l4": 4, "l5": 5}
+SENTENCE_END = "。!?;"
+_DATE_LINE_RE = re.compile(
+    r"^(?:\d{4}年\d{1,2}月\d{1,2}日|[〇零一二三四五六七八九]{4}年[一二三四五六七八九十]{1,3}月[一二三四五六七八九十]{1,3}日)$"
+)
+DOC_NUMBER_RE = re.compile(
+    r"(?P<code>[\u4e00-\u9fff]{1,12})\s?[〔\[(【﹝]\s?(?P<year>\d{4})\s?[〕\])】﹞]\s?(?P<num>\d{1,5})\s?号"
+)
+_DOC_NUMBER_LINE_RE = re.compile(DOC_NUMBER_RE.pattern + r"\s?(?:[ABC]类?)?$")
+
+
+@dataclass(frozen=True)
+class Label:
+    """A heading label at the start of a line: its canonical text, kind rank (1..5) and number."""
+
+    text: str
+    rank: int
+    number: int
+    end: int
+
+
+def cn_number(s: str) -> int:
+    """Value of a Chinese numeral up to the hundreds (十一 → 11, 三十四 → 34, 一百零二 → 102)."""
+    digits = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+    total = 0
+    cur = 0
+    for ch in s:
+        if ch in digits:
+            cur = digits[ch]
+        elif ch == "十":
+            total += (cur or 1) * 10
+            cur = 0
+        elif ch == "百":
+            total += (cur or 1) * 100
+            cur = 0
+    return total + cur
+
+
+def match_label(line: str) -> Label | None:
+    """The heading label a normalized line starts with, or None."""
+    if not line:
+        return None
+    ch = line[0]
+    if not (ch == "(" or ch.isdigit() or ch in _CN_DIGITS or "\u2460" <= ch <= "\u2473"):
+        return None
+    m = _HEADING_RE.match(line)
+    if m is None:
+        return None
+    kind = m.lastgroup or ""
+    val = m.group(kind)
+    if kind in ("l1", "l2"):
+        number = cn_number(val)
+        if number == 0:
+            return None
+    elif kind == "l5":
+        number = ord(val) - 0x2460 + 1
+    else:
+        number = int(val)
+    if kind == "l3":
+        text = f"{number}."
+    else:
+        text = m.group(0)
+    rest = line[m.end():]
+    if kind == "l3" and rest[:1] in ("%", "月", "日", "年", "万", "亿"):
+        return None
+    return Label(text=text, rank=RANK[kind], number=number, end=m.end())
+
+
+def is_date_line(line: str) -> bool:
+    """A line that is only a date such as 2023年11月7日 or 二〇二三年十一月七日."""
+    return len(line) <= 16 and bool(_DATE_LINE_RE.match(line))
+
+
+def is_doc_number_line(line: str) -> bool:
+    """A line that is only a document number (粤办函〔2023〕297号, optionally with a result class)."""
+    return len(line) <= 40 and bool(_DOC_NUMBER_LINE_RE.match(line))
+
+
+def heading_only(line: str, label: Label | None) -> bool:
+    """A heading that stands on its own line (no sentence after the title)."""
+    if label is None:
+        return False
+    rest = line[label.end:]
+    body = rest.rstrip("。")
+    return len(body) <= 60 and not any(c in body for c in SENTENCE_END)

@@ -1,0 +1,83 @@
+"""The heading hierarchy of a document (一、 → (一) → 1. → (1) → ①) as a flat list of nodes."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from .labels import SENTENCE_END, heading_only, match_label
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Node:
+    """One heading: canonical label, kind rank, depth level, title, own text and children indexes."""
+
+    label: str
+    rank: int
+    level: int
+    title: str
+    path: list[str]
+    lines: list[str] = field(default_factory=list)
+    parent: int = -1
+    children: list[int] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+    def as_dict(self) -> dict[str, object]:
+        return {"label": self.label, "level": self.level, "title": self.title, "text": self.text,
+                "path": list(self.path)}
+
+
+def heading_title(rest: str) -> str:
+    """A heading's title: its first sentence (without the end mark), or the whole heading line."""
+    cut = len(rest)
+    for mark in SENTENCE_END:
+        k = rest.find(mark)
+        if 0 <= k < cut:
+            cut = k
+    title = rest[:cut].strip()
+    return title.rstrip(":").rstrip(":").strip()
+
+
+def build_outline(lines: list[str]) -> tuple[list[Node], list[str]]:
+    """Nodes in document order and the lines before the first heading (the preamble)."""
+    nodes: list[Node] = []
+    preamble: list[str] = []
+    stack: list[int] = []  # indexes of open nodes, ranks strictly increasing
+    for line in lines:
+        label = match_label(line)
+        if label is None:
+            if nodes:
+                nodes[-1].lines.append(line)
+            else:
+                preamble.append(line)
+            continue
+        while stack and nodes[stack[-1]].rank >= label.rank:
+            stack.pop()
+        rest = line[label.end:]
+        title = rest.rstrip("。").strip() if heading_only(line, label) else heading_title(rest)
+        parent = stack[-1] if stack else -1
+        path = (nodes[parent].path if parent >= 0 else []) + [label.text]
+        node = Node(label=label.text, rank=label.rank, level=len(stack) + 1, title=title, path=path,
+                    lines=[line], parent=parent)
+        idx = len(nodes)
+        nodes.append(node)
+        if parent >= 0:
+            nodes[parent].children.append(idx)
+        stack.append(idx)
+    return nodes, preamble
+
+
+def subtree_text(nodes: list[Node], idx: int) -> str:
+    """The text of a node and all its descendants, in document order."""
+    out: list[str] = []
+    todo = [idx]
+    while todo:
+        i = todo.pop()
+        out.extend(nodes[i].lines)
+        todo.extend(reversed(nodes[i].children))
+    return "\n".join(out)

@@ -1,0 +1,84 @@
+"""Quantitative targets inside a task: number, magnitude, unit and what is counted."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+logger = logging.getLogger(__name__)
+
+_UNITS = (
+    "平方米|平方公里|万千瓦|千瓦|公里|千米|吨|个百分点|百分点|家|个|项|所|座|条|款|名|人次|人|位|户|台|套|件|元|"
+    "%|倍|张|部|批|类|种|场|次|期|亩|公顷|米|GW|MW|TB|PB|EB|Gbps|G|万|亿"
+)
+_TARGET_RE = re.compile(
+    r"(?<![\d.A-Za-z第])(?P<num>\d+(?:\.\d+)?)(?P<mag>万亿|千亿|百亿|亿|千万|百万|万|千|百)?"
+    r"(?P<unit>" + _UNITS + r")?"
+)
+_MAG = {"万亿": 10**12, "千亿": 10**11, "百亿": 10**10, "亿": 10**8, "千万": 10**7, "百万": 10**6, "万": 10**4,
+        "千": 10**3, "百": 100}
+_NOT_AFTER = ("年", "月", "日", "号", "届", "次会议", "时", "分", "岁", "级", "周年", "世纪", "代", "期间")
+# Units that are really ordinals or parts of names when no magnitude is given.
+_WEAK_UNITS = frozenset({"G", "次", "期", "批", "部", "类", "场", "种", "张"})
+_WHAT_STOP_RE = re.compile(
+    r"[,。;、:!?()“”《》\[\]〔〕,;:]|数字化|转型|以上的|左右|的|等|和|与|及|或|,|实现|达到|达|超过|突破|建设|发展|"
+    r"入选|获批|上云|落户|开展|提供|覆盖|参与|培育|以上(?=[,。;、])"
+)
+_VERB_BEFORE_RE = re.compile(r"[\u4e00-\u9fff]{0,8}$")
+_WHAT_MAX = 16
+
+
+def _value(num: str, mag: str | None) -> int | float:
+    v = float(num)
+    if mag:
+        v *= _MAG[mag]
+    return int(v) if v == int(v) else round(v, 6)
+
+
+def find_targets(text: str) -> list[dict[str, object]]:
+    """Numbers with a unit in ``text`` (years, dates, ordinals and labels ignored)."""
+    out: list[dict[str, object]] = []
+    if not text:
+        return out
+    for m in _TARGET_RE.finditer(text):
+        num, mag, unit = m.group("num"), m.group("mag"), m.group("unit")
+        if not unit and not mag:
+            continue
+        end = m.end()
+        after = text[end:end + 4]
+        if not unit and after.startswith(_NOT_AFTER):
+            continue
+        if unit is None:
+            unit = ""
+        if unit in ("万", "亿") and not mag:
+            mag, unit = unit, ""
+        if unit in _WEAK_UNITS and not mag:
+            continue
+        start = m.start()
+        # "1." at the start of a line or after a bracket is a label, not a number.
+        if text[end - 1:end] == "." or (start == 0 and text[end:end + 1] in (".", "、")):
+            continue
+        if len(num) == 4 and not mag and unit in ("", "年") and 1900 <= int(num) <= 2100:
+            continue
+        what_src = text[end:end + 40]
+        stop = _WHAT_STOP_RE.search(what_src)
+        what = what_src[: stop.start()] if stop else what_src
+        what = what[:_WHAT_MAX]
+        if unit == "%" or unit.endswith("百分点"):
+            what = ""
+        before = _VERB_BEFORE_RE.search(text[max(0, start - 8):start])
+        prefix = before.group(0) if before else ""
+        cut = max(prefix.rfind(c) for c in "、等和与及的")
+        if cut >= 0:
+            prefix = prefix[cut + 1:]
+        number = num + (mag or "")
+        out.append(
+            {
+                "value": _value(num, mag),
+                "number": number,
+                "unit": unit,
+                "what": what,
+                "text": (prefix + text[start:end] + what).strip(),
+            }
+        )
+    return out

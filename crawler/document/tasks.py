@@ -1,0 +1,143 @@
+"""Tasks: choose the numbered items that are tasks and attach clause, departments and targets."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter
+
+from .departments import ClauseContext, looks_like_clause, parse_clause
+from .outline import Node, subtree_text
+from .targets import find_targets
+
+logger = logging.getLogger(__name__)
+
+_CLOSERS = {")": "(", "〕": "〔", "】": "【", "]": "["}
+_MAIN_TASK_RE = re.compile(r"(?:主要|重点|工作)任务$|^(?:任务措施|重点举措|主要举措|重点工作|主要措施|重点措施)$")
+_NON_SUBSTANTIVE_RE = re.compile(
+    r"^(?:总体要求|指导思想|基本原则|发展目标|主要目标|工作目标|总体目标|保障措施|组织实施|工作要求|组织保障|"
+    r"组织领导|实施步骤|工作步骤|附则|其他事项|工作机制)$"
+)
+
+
+def find_clause(text: str) -> tuple[str, int] | None:
+    """The responsibility clause closing a paragraph: (text inside the brackets, start index)."""
+    end = len(text)
+    while end and text[end - 1] in "。; \n":
+        end -= 1
+    if not end:
+        return None
+    closer = text[end - 1]
+    opener = _CLOSERS.get(closer)
+    if opener is None:
+        return None
+    k = text.rfind(opener, max(0, end - 600), end - 1)
+    if k < 0:
+        return None
+    if closer not in text[k + 1:end - 1]:  # the common case: no nested brackets of the same kind
+        inner = text[k + 1:end - 1].strip()
+        return (inner, k) if looks_like_clause(inner) else None
+    depth = 0
+    i = end - 1
+    limit = max(0, end - 600)
+    while i >= limit:
+        ch = text[i]
+        if ch == closer:
+            depth += 1
+        elif ch == opener:
+            depth -= 1
+            if depth == 0:
+                inner = text[i + 1:end - 1].strip()
+                return (inner, i) if looks_like_clause(inner) else None
+        elif ch == "\n" and closer == ")":
+            return None
+        i -= 1
+    return None
+
+
+def _section_of(nodes: list[Node], idx: int) -> int:
+    while nodes[idx].parent >= 0:
+        idx = nodes[idx].parent
+    return idx
+
+
+def select_task_nodes(nodes: list[Node], clauses: dict[int, str]) -> list[int]:
+    """Which nodes are tasks (see the module docstring of understand for the rule)."""
+    if not nodes:
+        return []
+    if clauses:
+        by_rank = Counter(nodes[i].rank for i in clauses)
+        rank = max(by_rank.items(), key=lambda kv: (kv[1], -kv[0]))[0]
+        sections_with_clauses = {_section_of(nodes, i) for i in clauses if nodes[i].rank == rank}
+        return [i for i, n in enumerate(nodes) if n.rank == rank and _section_of(nodes, i) in sections_with_clauses]
+    top = [i for i, n in enumerate(nodes) if n.parent < 0]
+    main = [i for i in top if _MAIN_TASK_RE.search(nodes[i].title)]
+    if main:
+        out: list[int] = []
+        for m in main:
+            todo = list(reversed(nodes[m].children))
+            while todo:
+                i = todo.pop()
+                if nodes[i].children:
+                    todo.extend(reversed(nodes[i].children))
+                else:
+                    out.append(i)
+        out.sort()
+        return out
+    has_children = any(nodes[i].children for i in top)
+    if has_children:
+        picked = []
+        for i in top:
+            if _NON_SUBSTANTIVE_RE.match(nodes[i].title):
+                continue
+            picked.extend(nodes[i].children)
+        return sorted(picked)
+    return [i for i in top if not _NON_SUBSTANTIVE_RE.match(nodes[i].title)]
+
+
+def build_tasks(nodes: list[Node]) -> list[dict[str, object]]:
+    """The task list of the structure JSON."""
+    clauses: dict[int, str] = {}
+    for i, n in enumerate(nodes):
+        found = find_clause(n.text)
+        if found is not None:
+            clauses[i] = found[0]
+    chosen = select_task_nodes(nodes, clauses)
+    ctx = ClauseContext()
+    roles_of: dict[int, tuple[list[str], list[str], list[str]]] = {}
+    for i in sorted(clauses):
+        r = parse_clause(clauses[i], ctx)
+        roles_of[i] = (r.lead, r.responsible, r.implementing)
+    tasks: list[dict[str, object]] = []
+    for ordinal, i in enumerate(chosen, start=1):
+        n = nodes[i]
+        full = subtree_text(nodes, i)
+        body = full[len(n.label):] if full.startswith(n.label) else full
+        clause = clauses.get(i)
+        if clause is not None:
+            lead, responsible, implementing = roles_of[i]
+        elif ctx.carried or ctx.first_leads:
+            lead, responsible, implementing = [], [], list(ctx.carried.get("implementing", []))
+        else:
+            lead, responsible, implementing = [], [], []
+        target_text = body
+        if clause is not None:
+            found = find_clause(body)
+            if found is not None:
+                target_text = body[: found[1]]
+        tasks.append(
+            {
+                "ordinal": ordinal,
+                "label": n.label,
+                "path": list(n.path),
+                "section": n.path[0],
+                "title": n.title,
+                "text": body,
+                "clause": clause,
+                "lead": list(lead),
+                "responsible": list(responsible),
+                "implementing": list(implementing),
+                "targets": find_targets(target_text),
+            }
+        )
+    return tasks

@@ -1,0 +1,52 @@
+"""Understand one document: clean it, then build the structure JSON (metadata, outline, tasks).
+
+Tasks are the numbered items at the level that carries responsibility clauses; without clauses,
+the leaf items under a main-task section (主要任务/重点任务); otherwise the (一)-level items of the
+substantive sections (not 总体要求/保障措施…).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from .clean import clean
+from .metadata import extract_metadata
+from .outline import build_outline
+from .tasks import build_tasks
+
+logger = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+
+
+def understand(
+    text: str, *, title: str | None = None, page_metadata: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """The structure JSON of docs/design.md for a document's body text."""
+    c = clean(text or "")
+    nodes, _preamble = build_outline(c.lines)
+    metadata = extract_metadata(c, title=title, page_metadata=page_metadata)
+    tasks = build_tasks(nodes)
+    injected = list(c.injected)
+    if title:
+        from .chars import normalize_line
+        from .injected import find_inline
+
+        _, found = find_inline(normalize_line(title))
+        known = {i["text"] for i in injected}
+        injected.extend({"text": f.text, "kind": f.kind, "where": "page_title"} for f in found if f.text not in known)
+    logger.debug("understood %d lines: %d nodes, %d tasks", len(c.lines), len(nodes), len(tasks))
+    return {
+        "schema": SCHEMA_VERSION,
+        "metadata": metadata,
+        "outline": [n.as_dict() for n in nodes],
+        "tasks": tasks,
+        "injected": injected,
+    }
+
+
+def normalize_for_compare(text: str) -> str:
+    """The text two versions are compared on: chrome and spam removed, paragraphs rejoined one per
+    line, reflow spaces removed, full-width ASCII folded to half-width, quotes paired."""
+    return "\n".join(clean(text or "").lines)
