@@ -73,7 +73,9 @@ def pair_quotes(line: str) -> str:
             ch = "\u201d" if open_ else "\u201c"
             open_ = not open_
         out.append(ch)
-    return "".join(out)
+    # The curly quotes are non-ASCII, so spaces now touching them are reflow spaces too;
+    # stripping them here keeps normalization idempotent.
+    return strip_reflow_spaces("".join(out))
 
 
 def normalize_line(line: str) -> str:
