@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass
@@ -10,7 +10,7 @@ class DetailPage:
     """A fetched detail page, to be extracted and stored."""
 
     url: str
-    body: bytes
+    body: bytes = field(repr=False)  # kept out of log lines
     status: int
     content_type: str | None = None
     etag: str | None = None

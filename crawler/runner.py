@@ -50,6 +50,7 @@ def base_settings(database_url: str, progress: ProgressFn | None) -> dict[str, A
         "BOT_NAME": "policywatch",
         "LOG_ENABLED": True,
         "LOG_LEVEL": "ERROR",
+        "LOG_INSTALL_ROOT_HANDLER": False,  # the CLI owns logging
         "TELNETCONSOLE_ENABLED": False,
         "COOKIES_ENABLED": False,
         "ROBOTSTXT_OBEY": True,
@@ -88,7 +89,7 @@ def run_jobs(database_url: str, jobs: list[CrawlJob], *, overrides: dict[str, An
     from scrapy.crawler import CrawlerProcess
 
     settings = base_settings(database_url, progress)
-    process = CrawlerProcess(settings, install_root_handler=False)
+    process = CrawlerProcess(settings)
     global_overrides = {CRAWL_OPTIONS[k]: v for k, v in (overrides or {}).items()}
     for job in jobs:
         spider_cls = SingleUrlSpider if job.urls else SPIDERS[job.source.kind]

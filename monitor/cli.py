@@ -74,8 +74,11 @@ def cli(verbose: int) -> None:
       policywatch crawl --config policywatch.toml
       policywatch changes --since 2024-01-01 --format json
     """
-    level = logging.WARNING - 10 * verbose
-    logging.basicConfig(level=max(level, logging.DEBUG), format="%(levelname)s %(name)s: %(message)s")
+    level = max(logging.WARNING - 10 * verbose, logging.DEBUG)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    # Scrapy sets its own loggers to DEBUG; the handler's level keeps them quiet unless -v.
+    for handler in logging.getLogger().handlers:
+        handler.setLevel(level)
 
 
 @cli.command()
@@ -409,8 +412,12 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(130)
+    except click.UsageError as exc:
+        where = exc.ctx.command_path if exc.ctx is not None else "policywatch"
+        click.echo(f"error: {exc.format_message()} (see '{where} --help')", err=True)
+        sys.exit(exc.exit_code)
     except click.ClickException as exc:
-        exc.show()
+        click.echo(f"error: {exc.format_message()}", err=True)
         sys.exit(exc.exit_code)
     except (ConfigError, DatabaseError, NotFound) as exc:
         click.echo(f"error: {exc}", err=True)

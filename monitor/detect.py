@@ -112,7 +112,24 @@ def _previous_edition(session: Session, doc: Document) -> tuple[Document, Versio
 
 
 def _version_changed(session: Session, doc: Document, previous: Version, version: Version) -> int:
+    if _twin_reported(session, doc, previous, version):
+        return 0
     return _store_drafts(session, doc, previous, version, _compare("versions", previous, version))
+
+
+def _twin_reported(session: Session, doc: Document, previous: Version, version: Version) -> bool:
+    """The same post in another source already went through this very revision."""
+    twins = select(Document.id).where(Document.canonical_key == doc.canonical_key,
+                                      Document.id != doc.id)
+    candidates = session.scalars(select(Version).where(
+        Version.document_id.in_(twins), Version.content_hash == version.content_hash,
+        Version.id < version.id, Version.seq > 1))
+    for twin_version in candidates:
+        before = session.scalar(select(Version.content_hash).where(
+            Version.document_id == twin_version.document_id, Version.seq == twin_version.seq - 1))
+        if before == previous.content_hash:
+            return True
+    return False
 
 
 def _compare(mode: str, old: Version, new: Version) -> list[Any]:

@@ -56,6 +56,11 @@ def _ensure_sqlite_dir(url: str) -> None:
         Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
 
+def one_line(value: object) -> str:
+    """Driver messages span several lines; a user gets one."""
+    return " ".join(str(value).split())
+
+
 def redact(url: str) -> str:
     """The URL without its password, for messages and logs."""
     if "@" in url and "://" in url:
@@ -113,7 +118,7 @@ def upgrade(url: str, revision: str = "head") -> None:
     try:
         command.upgrade(alembic_config(url), revision)
     except OperationalError as exc:
-        raise DatabaseError(f"cannot migrate {redact(url)}: {exc.orig}") from None
+        raise DatabaseError(f"cannot migrate {redact(url)}: {one_line(exc.orig)}") from None
 
 
 def check_schema(engine: Engine) -> None:
@@ -121,8 +126,10 @@ def check_schema(engine: Engine) -> None:
     try:
         tables = set(inspect(engine).get_table_names())
     except OperationalError as exc:
-        raise DatabaseError(f"cannot open database {redact(str(engine.url))}: {exc.orig}") from None
+        raise DatabaseError(
+            f"cannot open database {redact(engine.url.render_as_string(hide_password=False))}: "
+            f"{one_line(exc.orig)}") from None
     if "documents" not in tables:
         raise DatabaseError(
-            f"database {redact(str(engine.url))} has no policywatch schema: run 'policywatch init'"
+            f"database {engine.url!r} has no policywatch schema: run 'policywatch init'"
         )

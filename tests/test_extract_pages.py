@@ -1,0 +1,73 @@
+"""Table-driven tests of extract_page over saved pages: every *.html with its *.expected.json."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+
+from crawler.extract import ExtractionError, extract_page
+
+PAGES = Path(__file__).parent / "fixtures" / "pages"
+CASES = sorted(path for path in PAGES.glob("*.html"))
+
+
+def _expected(page: Path) -> dict:
+    return json.loads(page.with_name(page.stem + ".expected.json").read_text(encoding="utf-8"))
+
+
+def test_every_fixture_has_expectations() -> None:
+    assert len(CASES) >= 10
+    for page in CASES:
+        assert page.with_name(page.stem + ".expected.json").exists(), page.name
+
+
+@pytest.mark.parametrize("page", CASES, ids=[path.stem for path in CASES])
+def test_extract_page_fixture(page: Path) -> None:
+    expected = _expected(page)
+    body = page.read_bytes()
+    if "error" in expected:
+        with pytest.raises(ExtractionError) as raised:
+            extract_page(expected["url"], body, expected.get("content_type"))
+        assert str(raised.value) == expected["error"]
+        return
+    result = extract_page(expected["url"], body, expected.get("content_type"))
+    for key in ("canonical_key", "title", "metadata", "text", "encoding", "template"):
+        if key in expected:
+            assert getattr(result, key) == expected[key], key
+    if "attachments" in expected:
+        got = [{"url": a.url, "name": a.name, "mime": a.mime} for a in result.attachments]
+        assert got == expected["attachments"]
+    for line in expected.get("text_lines", []):
+        assert line in result.text.split("\n")
+    for fragment in expected.get("text_excludes", []):
+        assert fragment not in result.text
+
+
+def test_page_is_a_dataclass_with_the_contract_fields() -> None:
+    page = extract_page("http://x.gov.cn/a.html", "<p>一段正文内容。</p>".encode())
+    names = {field.name for field in dataclasses.fields(page)}
+    assert page.text == "一段正文内容。"
+    assert {"url", "canonical_key", "title", "metadata", "text", "attachments", "encoding"} <= names
+
+
+@pytest.mark.parametrize("body", [b"", b"   \n ", b"<html><body></body></html>", b"\x00\x01\x02binary\xff" * 50])
+def test_empty_or_garbage_raises(body: bytes) -> None:
+    with pytest.raises(ExtractionError, match="no document body found"):
+        extract_page("http://gdii.gd.gov.cn/zwgk/tzgg1011/content/post_1.html", body)
+
+
+def test_text_keeps_characters_exactly() -> None:
+    html = "<div class='article-content'><p>不范 直车 买球 (一)负责 ,;:</p><p>A&amp;B ＆ 〔2021〕</p></div>"
+    page = extract_page("http://gxj.gz.gov.cn/content/post_1.html", html.encode())
+    assert page.text == "不范 直车 买球 (一)负责 ,;:\nA&B ＆ 〔2021〕"
+
+
+def test_body_chrome_elements_removed_but_body_lines_kept() -> None:
+    html = ("<div class='article-content'><p>浏览量:2113</p><p>正文第一段。</p><script>var x='脚本'</script>"
+            "<div class='share'>分享到:微信</div><span class='print'>【打印】</span><p>正文第二段。</p></div>")
+    page = extract_page("http://gdii.gd.gov.cn/gkmlpt/content/4/4183/post_4183912.html", html.encode())
+    assert page.text == "浏览量:2113\n正文第一段。\n正文第二段。"
+    assert page.canonical_key == "gdii.gd.gov.cn/post_4183912"
