@@ -2,61 +2,20 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 import sys
-from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 import click
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from monitor.config import Config, ConfigError, load_config
+from monitor.cli_common import common_options, format_option, open_db, parse_since
+from monitor.config import Config, ConfigError
 from monitor.output import single_line, table, to_json
-from storage.db import DatabaseError, check_schema, make_engine, redact, session_factory, session_scope
+from storage.db import DatabaseError, redact, session_scope
 from storage.documents import NotFound
 
 logger = logging.getLogger(__name__)
-
-
-# -- shared options ---------------------------------------------------------------------------
-def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """--config and --db on every command."""
-
-    @click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
-                  help="Config file (default: ./policywatch.toml).")
-    @click.option("--db", "database_url", default=None,
-                  help="Database URL, overriding the config (e.g. sqlite:///pw.db).")
-    @functools.wraps(func)
-    def wrapper(*args: Any, config_path: str | None, database_url: str | None, **kwargs: Any) -> Any:
-        config = load_config(config_path)
-        if database_url:
-            config.database_url = database_url
-        return func(*args, config=config, **kwargs)
-
-    return wrapper
-
-
-def format_option(func: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
-                        show_default=True, help="Output for people (table) or scripts (json).")(func)
-
-
-def open_db(config: Config) -> Any:
-    engine = make_engine(config.database_url)
-    check_schema(engine)
-    return session_factory(engine)
-
-
-def parse_since(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"not an ISO date or time: {value!r}", param_hint="--since") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 # -- the group --------------------------------------------------------------------------------
@@ -385,23 +344,16 @@ def demo(workdir: str, keep_serving: bool) -> None:
     sys.exit(code)
 
 
-def _register_optional_commands() -> None:
-    """Commands that live in their own modules (scheduler, digests, diffs)."""
-    import importlib
+def _register_commands() -> None:
+    """Commands that live in modules of their own (diffs, scheduler, digests, feed)."""
+    from monitor.cli_diff import compare, diff
+    from monitor.cli_ops import digest, feed, schedule, status, subscribers
 
-    for module, names in (("monitor.cli_ops", ("schedule", "status", "subscribers", "digest", "feed")),
-                          ("monitor.cli_diff", ("diff", "compare"))):
-        try:
-            mod = importlib.import_module(module)
-        except ImportError:
-            continue
-        for name in names:
-            command = getattr(mod, name, None)
-            if isinstance(command, click.Command):
-                cli.add_command(command, name)
+    for command in (diff, compare, schedule, status, subscribers, digest, feed):
+        cli.add_command(command)
 
 
-_register_optional_commands()
+_register_commands()
 
 
 # -- entry point ------------------------------------------------------------------------------

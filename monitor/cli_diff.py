@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from monitor.cli import common_options, open_db
+from monitor.cli_common import common_options, open_db
 from monitor.config import Config
 from monitor.output import single_line, table, to_json
 from storage.db import session_scope

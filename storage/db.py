@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from importlib import util as import_util
 from pathlib import Path
@@ -34,6 +34,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             event.listen(engine, "connect", _sqlite_pragmas)
         else:
             engine = create_engine(url, pool_pre_ping=True, **kwargs)
+            if engine.dialect.name == "postgresql":
+                event.listen(engine, "before_cursor_execute", _strip_nul, retval=True)
     except (ArgumentError, NoSuchModuleError) as exc:
         raise DatabaseError(f"bad database URL {redact(url)}: {exc}") from None
     except ModuleNotFoundError as exc:
@@ -48,6 +50,29 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _clean_value(value: Any) -> Any:
+    if isinstance(value, str) and "\x00" in value:
+        return value.replace("\x00", "\ufffd")
+    return value
+
+
+def _strip_nul(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any,
+               executemany: bool) -> tuple[str, Any]:
+    """PostgreSQL text cannot hold NUL; crawled text sometimes does. Mark it instead of failing."""
+
+    def clean(params: Any) -> Any:
+        if isinstance(params, Mapping):
+            return {k: _clean_value(v) for k, v in params.items()}
+        if isinstance(params, (list, tuple)):
+            return type(params)(_clean_value(v) for v in params)
+        return params
+
+    # With "insertmanyvalues" the batch arrives as one mapping even when executemany is set.
+    if executemany and not isinstance(parameters, Mapping):
+        return statement, [clean(p) for p in parameters]
+    return statement, clean(parameters)
 
 
 def _ensure_sqlite_dir(url: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,12 +25,37 @@ obey_robots = false
 """
 
 
-@pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    """An empty SQLite database brought to the latest schema by the migrations."""
+BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[object]:
+    """One throwaway PostgreSQL server for the session (or POLICYWATCH_TEST_PG_URL's server)."""
+    from tests.servers import PostgresServer, postgres_bin
+
+    if os.environ.get("POLICYWATCH_TEST_NO_PG"):
+        pytest.skip("PostgreSQL tests switched off by POLICYWATCH_TEST_NO_PG")
+    if postgres_bin() is None:
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql); SQLite only")
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        pytest.skip("psycopg is not installed (pip install -e '.[test]')")
+    with PostgresServer() as server:
+        yield server
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database, SQLite and then PostgreSQL, brought to the latest schema by the
+    migrations (never create_all)."""
     from storage.db import upgrade
 
-    url = f"sqlite:///{tmp_path / 'pw.db'}"
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'pw.db'}"
+    else:
+        server = request.getfixturevalue("postgres_server")
+        url = server.create_database(f"pw_{uuid.uuid4().hex[:12]}")  # type: ignore[attr-defined]
     upgrade(url)
     return url
 

@@ -116,6 +116,12 @@ def clean(text: str) -> Cleaned:
             if strip_reflow_spaces(fold_width(disp)) != new_norm:
                 disp = new_norm
             norm = new_norm
+            # What is left once the spam is out may be page chrome (a lone 【, 分享到 …).
+            kind = chrome_kind(norm)
+            if kind is not None:
+                out.chrome.append((kind, norm))
+                kept.append(None)
+                continue
         indented[len(kept)] = raw[:1] in _INDENTS
         kept.append((norm, disp))
     # Zones for injected items: head (before the first prose line), title, body, tail.
