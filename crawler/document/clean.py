@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from .chars import fold_width, pair_quotes, split_lines, strip_reflow_spaces
 from .chrome import chrome_kind
@@ -75,8 +76,13 @@ def _repost_cut(norms: list[str]) -> int:
     return 0
 
 
+@lru_cache(maxsize=4)
 def clean(text: str) -> Cleaned:
-    """Clean ``text`` (one paragraph or PDF line per line) into paragraphs; see :class:`Cleaned`."""
+    """Clean ``text`` (one paragraph or PDF line per line) into paragraphs; see :class:`Cleaned`.
+
+    Memoized for the last few texts: a snapshot asks for the structure and the normalized text
+    of the same body one after the other. Callers must treat the result as read-only.
+    """
     out = Cleaned()
     if not text:
         return out
@@ -193,4 +199,4 @@ def _full_width(kept: list[tuple[str, str] | None]) -> int:
 def clean_text(text: str) -> tuple[str, list[dict[str, object]]]:
     """Remove page chrome and injected content: (clean text, one paragraph a line; injected items)."""
     c = clean(text)
-    return "\n".join(c.display), c.injected
+    return "\n".join(c.display), [dict(i) for i in c.injected]

@@ -28,7 +28,7 @@ def understand(
     nodes, _preamble = build_outline(c.lines)
     metadata = extract_metadata(c, title=title, page_metadata=page_metadata)
     tasks = build_tasks(nodes)
-    injected = list(c.injected)
+    injected = [dict(i) for i in c.injected]
     if title:
         from .chars import normalize_line
         from .injected import find_inline
