@@ -158,3 +158,20 @@ def check_schema(engine: Engine) -> None:
         raise DatabaseError(
             f"database {engine.url!r} has no policywatch schema: run 'policywatch init'"
         )
+    current, head = schema_revisions(engine)
+    if current != head:
+        raise DatabaseError(
+            f"database {engine.url!r} is at schema revision {current}, this policywatch needs "
+            f"{head}: run 'policywatch init' to upgrade it"
+        )
+
+
+def schema_revisions(engine: Engine) -> tuple[str | None, str | None]:
+    """(the database's Alembic revision, the newest revision this installation ships)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    with engine.connect() as conn:
+        current = MigrationContext.configure(conn).get_current_revision()
+    head = ScriptDirectory.from_config(alembic_config(str(engine.url))).get_current_head()
+    return current, head
