@@ -78,3 +78,18 @@ def test_touch_moves_last_seen_only(sessions) -> None:
         assert touch(s, source.id, "h/post_9", "http://h/post_9.html") == out.document_id
         assert s.get(Document, out.document_id).last_seen_at >= before
         assert len(versions_of(s, out.document_id)) == 1
+
+
+def test_migrations_match_the_models(db_url) -> None:
+    """`alembic check`: the migrations build exactly the schema the models describe."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from storage.models import Base
+
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        diffs = compare_metadata(context, Base.metadata)
+    engine.dispose()
+    assert diffs == []
