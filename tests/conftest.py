@@ -16,6 +16,17 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SEEDS = ROOT / "replica" / "data" / "seeds"
 
+# CI runs the property tests with a fixed seed, so a red run is always reproducible; locally
+# they explore new examples every run.
+try:
+    from hypothesis import settings as _hypothesis_settings
+
+    _hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+    if os.environ.get("CI"):
+        _hypothesis_settings.load_profile("ci")
+except ImportError:  # hypothesis is in the test extra
+    pass
+
 # Crawls of the replica on loopback need no politeness delay.
 FAST_CRAWL = """
 [crawl]

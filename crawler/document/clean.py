@@ -151,6 +151,7 @@ def clean(text: str) -> Cleaned:
     display = out.display
     last_piece = ""
     last_index = -1
+    joined: set[int] = set()
     for i, item in enumerate(kept):
         if item is None:
             continue
@@ -165,11 +166,25 @@ def clean(text: str) -> Cleaned:
         if join:
             lines[-1] += _sep(lines[-1], norm) + norm
             display[-1] += _sep(display[-1], disp) + disp
+            joined.add(len(lines) - 1)
         else:
             lines.append(norm)
             display.append(disp)
         last_piece = norm
         last_index = i
+    # Joining lines can form what no single line was (a link split over two lines): check again.
+    for index in sorted(joined, reverse=True):
+        rest, found = find_inline(lines[index])
+        if found:
+            out.injected.extend({"text": f.text, "kind": f.kind, "where": "body"} for f in found)
+            for f in found:
+                display[index] = display[index].replace(f.text, "")
+        if found or chrome_kind(rest) is not None:
+            if rest and chrome_kind(rest) is None:
+                lines[index] = rest
+            else:
+                del lines[index]
+                del display[index]
     out.lines = [pair_quotes(line) for line in lines]
     return out
 
