@@ -7,6 +7,7 @@ Twisted's reactor cannot be restarted inside one process.
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +35,12 @@ CRAWL_OPTIONS = {
     "retry_times": "RETRY_TIMES",
     "user_agent": "USER_AGENT",
     "max_download_bytes": "DOWNLOAD_MAXSIZE",
+    "retry_backoff": "RETRY_BACKOFF_BASE",  # seconds before the first retry, doubled each time
+    "retry_backoff_max": "RETRY_BACKOFF_MAX",
+    "redirect_max": "REDIRECT_MAX_TIMES",
+    "concurrency": "CONCURRENT_REQUESTS",
+    "attachment_max_bytes": "POLICYWATCH_ATTACHMENT_MAXSIZE",
+    "fetch_attachments": "POLICYWATCH_FETCH_ATTACHMENTS",
 }
 
 
@@ -49,7 +56,7 @@ def base_settings(database_url: str, progress: ProgressFn | None) -> dict[str, A
     return {
         "BOT_NAME": "policywatch",
         "LOG_ENABLED": True,
-        "LOG_LEVEL": "ERROR",
+        "LOG_LEVEL": os.environ.get("POLICYWATCH_SCRAPY_LOG_LEVEL", "ERROR"),  # DEBUG to trace a crawl
         "LOG_INSTALL_ROOT_HANDLER": False,  # the CLI owns logging
         "TELNETCONSOLE_ENABLED": False,
         "COOKIES_ENABLED": False,
@@ -57,6 +64,7 @@ def base_settings(database_url: str, progress: ProgressFn | None) -> dict[str, A
         "AUTOTHROTTLE_ENABLED": True,
         "AUTOTHROTTLE_START_DELAY": 0.5,
         "AUTOTHROTTLE_TARGET_CONCURRENCY": 1.0,
+        "AUTOTHROTTLE_MAX_DELAY": 30.0,
         "CONCURRENT_REQUESTS": 16,
         "CONCURRENT_REQUESTS_PER_DOMAIN": 2,
         "DOWNLOAD_DELAY": 0.5,
@@ -66,6 +74,14 @@ def base_settings(database_url: str, progress: ProgressFn | None) -> dict[str, A
         "RETRY_ENABLED": True,
         "RETRY_TIMES": 2,
         "RETRY_HTTP_CODES": [500, 502, 503, 504, 522, 524, 408, 429],
+        "RETRY_BACKOFF_BASE": 1.0,
+        "RETRY_BACKOFF_MAX": 60.0,
+        "DOWNLOADER_MIDDLEWARES": {
+            "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+            "crawler.middlewares.BackoffRetryMiddleware": 550,
+        },
+        "POLICYWATCH_ATTACHMENT_MAXSIZE": 20 * 1024 * 1024,
+        "POLICYWATCH_FETCH_ATTACHMENTS": True,
         "REDIRECT_MAX_TIMES": 5,
         "REQUEST_FINGERPRINTER_IMPLEMENTATION": "2.7",
         "ITEM_PIPELINES": {"crawler.pipelines.StoragePipeline": 300},
@@ -83,6 +99,15 @@ def source_settings(source: Source) -> dict[str, Any]:
     }
 
 
+def spider_class(job: CrawlJob, global_overrides: dict[str, Any] | None = None) -> type[PolicySpider]:
+    """One spider subclass per job, so that each source crawls with its own politeness settings
+    (Scrapy applies ``custom_settings`` to that spider's crawler only)."""
+    spider_cls = SingleUrlSpider if job.urls else SPIDERS[job.source.kind]
+    custom = {**source_settings(job.source), **(global_overrides or {})}
+    return type(f"{spider_cls.__name__}_{job.run_id}", (spider_cls,),
+                {"custom_settings": custom, "name": job.source.name})
+
+
 def run_jobs(database_url: str, jobs: list[CrawlJob], *, overrides: dict[str, Any] | None = None,
              progress: ProgressFn | None = None) -> None:
     """Crawl every job in one reactor run; results land in the database (runs, versions, errors)."""
@@ -92,14 +117,26 @@ def run_jobs(database_url: str, jobs: list[CrawlJob], *, overrides: dict[str, An
     process = CrawlerProcess(settings)
     global_overrides = {CRAWL_OPTIONS[k]: v for k, v in (overrides or {}).items()}
     for job in jobs:
-        spider_cls = SingleUrlSpider if job.urls else SPIDERS[job.source.kind]
-        custom = {**source_settings(job.source), **global_overrides}
-        # One subclass per source so that each crawl gets its own politeness settings.
-        cls = type(f"{spider_cls.__name__}_{job.run_id}", (spider_cls,),
-                   {"custom_settings": custom, "name": job.source.name})
+        cls = spider_class(job, global_overrides)
         kwargs: dict[str, Any] = {"source": job.source, "run_id": job.run_id,
                                   "source_id": job.source_id}
         if job.urls:
             kwargs["urls"] = job.urls
         process.crawl(cls, **kwargs)
+    warm_up()
     process.start()
+
+
+def warm_up() -> None:
+    """Load the text tools (dictionaries, parsers) before the reactor runs: loading them on the
+    first page would stall every download for a second or more and trip short timeouts."""
+    from crawler.snapshot import build_snapshot
+
+    page = ("<html><body><div class='article-content'><p>关于做好2024年工作的通知</p>"
+            "<p>(一)加快建设。(省工业和信息化厅牵头)</p></div></body></html>").encode()
+    try:
+        build_snapshot("http://localhost/warm-up/post_1.html", page, "text/html; charset=utf-8")
+        import docx  # noqa: F401 - the attachment readers, loaded once up front
+        import pypdf  # noqa: F401
+    except Exception:  # warming up is an optimisation, never a failure
+        logger.debug("warm-up failed", exc_info=True)

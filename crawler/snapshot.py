@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crawler.document import normalize_for_compare, understand
-from crawler.extract.page import extract_page
+from crawler.extract.attachment_text import attachment_content_hash, extract_attachment_text
+from crawler.extract.page import Page, extract_page
+from crawler.items import FetchedAttachment
 
 
 @dataclass
@@ -69,17 +71,26 @@ def build_snapshot(
     etag: str | None = None,
     last_modified: str | None = None,
     status: int = 200,
+    page: Page | None = None,
+    attachments: list[dict[str, Any]] | None = None,
 ) -> Snapshot:
-    """Extract, clean and parse one detail page. Raises ExtractionError for a page with no body."""
-    page = extract_page(url, body, content_type)
+    """Extract, clean and parse one detail page. Raises ExtractionError for a page with no body.
+
+    ``page``: the page already extracted from these bytes (the spider reads its attachment
+    links); ``attachments``: the resolved attachment entries (with content hashes), else the
+    page's links with unknown hashes.
+    """
+    if page is None:
+        page = extract_page(url, body, content_type)
     structure = understand(page.text, title=page.title, page_metadata=page.metadata)
     normalized = normalize_for_compare(page.text)
     meta = structure.get("metadata") or {}
     title = page.title or meta.get("title") or ""
-    attachments = [
-        {"url": a.url, "name": a.name, "mime": a.mime, "size": a.size, "content_hash": None}
-        for a in page.attachments
-    ]
+    if attachments is None:
+        attachments = [
+            {"url": a.url, "name": a.name, "mime": a.mime, "size": a.size, "content_hash": None}
+            for a in page.attachments
+        ]
     return Snapshot(
         url=url,
         canonical_key=page.canonical_key,
@@ -97,3 +108,63 @@ def build_snapshot(
         last_modified=last_modified,
         status=status,
     )
+
+
+@dataclass
+class AttachmentFile:
+    """An attachment's file and text, to be stored once per content hash."""
+
+    content_hash: str
+    url: str
+    raw: bytes = field(repr=False)
+    mime: str | None
+    text: str | None
+    text_status: str
+    text_error: str | None = None
+
+
+_KEPT_FROM_PREVIOUS = ("mime", "size", "content_hash", "text_status", "etag", "last_modified")
+
+
+def resolve_attachments(
+    fetched: list[FetchedAttachment], previous: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[AttachmentFile]]:
+    """Turn attachment fetch outcomes into the entries stored on a Version, and the files to
+    store. A 304 or a failed fetch keeps the previous content hash of that URL, so that a
+    transient failure never looks like a changed attachment."""
+    by_url = {entry.get("url"): entry for entry in previous if entry.get("url")}
+    entries: list[dict[str, Any]] = []
+    files: list[AttachmentFile] = []
+    for att in fetched:
+        before = by_url.get(att.url) or {}
+        entry: dict[str, Any] = {"url": att.url, "name": att.name, "mime": att.mime, "size": att.size,
+                                 "content_hash": None}
+        if att.status == "fetched" and att.body is not None:
+            text = extract_attachment_text(att.body, att.mime, att.url)
+            digest = attachment_content_hash(text, att.body)
+            entry.update(size=len(att.body), content_hash=digest, status="ok",
+                         text_status=text.status, etag=att.etag, last_modified=att.last_modified)
+            files.append(AttachmentFile(digest, att.url, att.body, att.mime, text.text, text.status,
+                                        text.reason))
+        else:
+            for key in _KEPT_FROM_PREVIOUS:
+                if before.get(key) is not None:
+                    entry[key] = before[key]
+            entry["mime"] = entry.get("mime") or att.mime
+            if att.status == "not_modified":
+                entry["status"] = "ok" if before else "unknown"
+            else:
+                entry["status"] = att.status
+                if att.reason:
+                    entry["reason"] = att.reason
+        entries.append(entry)
+    return entries, files
+
+
+def attachments_changed(entries: list[dict[str, Any]], previous: list[dict[str, Any]]) -> bool:
+    """Whether the attachments differ in content (URL set, names or hashes) from before."""
+    def key(items: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
+        return sorted((str(e.get("url") or ""), str(e.get("name") or ""),
+                       str(e.get("content_hash") or "")) for e in items)
+
+    return key(entries) != key(previous)

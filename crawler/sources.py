@@ -44,6 +44,9 @@ class Source:
     download_delay: float = 0.5
     concurrency_per_domain: int = 2
     obey_robots: bool = True
+    # every Nth run walks every list page; the runs between stop at the first list page that
+    # brings only known documents (1: every run is a full sweep)
+    full_sweep_every: int = 10
 
     registry: ClassVar[dict[str, type[Source]]] = {}
     common_options: ClassVar[dict[str, type | tuple[type, ...]]] = {
@@ -57,6 +60,7 @@ class Source:
         "download_delay": (int, float),
         "concurrency_per_domain": int,
         "obey_robots": bool,
+        "full_sweep_every": int,
     }
     options: ClassVar[dict[str, type | tuple[type, ...]]] = {}
     required: ClassVar[tuple[str, ...]] = ()
@@ -97,6 +101,14 @@ class Source:
             raise SourceConfigError(self.name, "schedule", "must be a 5-field cron expression")
         if self.max_pages < 1:
             raise SourceConfigError(self.name, "max_pages", "must be at least 1")
+        if self.full_sweep_every < 1:
+            raise SourceConfigError(self.name, "full_sweep_every", "must be at least 1")
+        if self.download_delay < 0:
+            raise SourceConfigError(self.name, "download_delay", "must not be negative")
+        if self.concurrency_per_domain < 1:
+            raise SourceConfigError(self.name, "concurrency_per_domain", "must be at least 1")
+        if not self.user_agent.strip():
+            raise SourceConfigError(self.name, "user_agent", "must not be empty")
         for domain in self.allowed_domains:
             if not isinstance(domain, str) or not domain or "/" in domain:
                 raise SourceConfigError(self.name, "allowed_domains", f"bad domain {domain!r}")

@@ -18,6 +18,7 @@ from .catalog import (
     Catalog,
     Document,
 )
+from .files import docx_bytes, pdf_bytes
 
 CHINA_TZ = timezone(timedelta(hours=8))
 _LIST_TITLES = {"gd": "粤府办函", "gdii": "通知公告", "gz": "政策解读", "gxj": "人大代表建议和政协提案办理"}
@@ -286,34 +287,15 @@ def api_page(site: str, catalog: Catalog, category_id: int, page: int, base: str
     return json.dumps(data, ensure_ascii=False).encode("utf-8")
 
 
-def _pdf(text: str) -> bytes:
-    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode("latin-1")
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-               b"/Resources << /Font << /F1 5 0 R >> >> >>",
-               b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
-    out = io.BytesIO()
-    out.write(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
-    xref = out.tell()
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
-    for offset in offsets:
-        out.write(b"%010d 00000 n \n" % offset)
-    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
-    return out.getvalue()
-
-
 def attachment_bytes(doc: Document, att: AttachmentFile) -> bytes:
-    """Small generated files: a one-page PDF, a real zip for docx/xlsx/zip, plain bytes otherwise."""
+    """Small generated files: a one-page PDF and a DOCX with text, a real zip for xlsx/zip, plain bytes otherwise."""
     ext = att.path.rsplit(".", 1)[-1]
     label = f"policywatch replica attachment post {doc.post_id} {att.path.rsplit('/', 1)[-1]}"
     if ext == "pdf":
-        return _pdf(label)
-    if ext in ("docx", "xlsx", "zip"):
+        return pdf_bytes([att.name, label])
+    if ext == "docx":
+        return docx_bytes([att.name, label])
+    if ext in ("xlsx", "zip"):
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w") as archive:
             info = zipfile.ZipInfo("readme.txt", date_time=(2020, 1, 1, 0, 0, 0))

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
+import socket
 import zlib
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from storage.models import Document, DocumentUrl, SourceRow, Version, utcnow
+from storage.models import AttachmentBlob, CrawlRun, Document, DocumentUrl, SourceRow, Version, utcnow
 
 
 class SnapshotLike(Protocol):
@@ -94,6 +98,8 @@ def store_snapshot(
         doc.status = "active"
     doc.etag = snapshot.etag
     doc.last_modified = snapshot.last_modified
+    doc.raw_hash = raw_hash(snapshot.raw)
+    doc.last_fetched_at = now
     if previous is not None and previous.content_hash == snapshot.content_hash:
         return StoreOutcome("unchanged", doc.id, None, previous.id)
 
@@ -136,16 +142,183 @@ def _remember_url(session: Session, doc: Document, url: str, now: datetime) -> N
         session.add(DocumentUrl(document_id=doc.id, url=url, first_seen_at=now))
 
 
-def touch(session: Session, source_id: int, canonical_key: str, url: str) -> int | None:
-    """A page answered 304 Not Modified: only move last_seen_at. Returns the document id."""
+def raw_hash(raw: bytes) -> str:
+    """The hash of a response body as fetched (before any decoding or extraction)."""
+    return hashlib.sha256(raw).hexdigest()
+
+
+def touch(session: Session, source_id: int, canonical_key: str, url: str, *,
+          etag: str | None = None, last_modified: str | None = None,
+          fetched_raw_hash: str | None = None) -> int | None:
+    """A page answered 304, or 200 with the bytes already stored: only move last_seen_at (and
+    the validators of a 200). Returns the document id, None when the document is unknown."""
     doc = find_by_key(session, source_id, canonical_key)
     if doc is None:
         return None
     now = utcnow()
     doc.last_seen_at = now
     doc.missing_count = 0
+    if doc.status != "active":
+        doc.status = "active"
+    if fetched_raw_hash is not None:  # a full 200 response: its validators are the fresh ones
+        doc.raw_hash = fetched_raw_hash
+        doc.etag = etag
+        doc.last_modified = last_modified
+        doc.last_fetched_at = now
     _remember_url(session, doc, url, now)
     return doc.id
+
+
+@dataclass(frozen=True)
+class KnownDocument:
+    """What a crawl needs to know of a stored document to fetch it cheaply."""
+
+    etag: str | None
+    last_modified: str | None
+    last_fetched_at: datetime | None
+    raw_hash: str | None
+    attachments: list[dict[str, Any]] = field(default_factory=list)
+
+
+def validators_for_source(session: Session, source_id: int) -> dict[str, KnownDocument]:
+    """Every stored document of a source by canonical key, with its validators (for conditional
+    GETs) and its latest version's attachment entries (for conditional attachment GETs)."""
+    rows = session.execute(
+        select(Document.canonical_key, Document.etag, Document.last_modified,
+               Document.last_fetched_at, Document.raw_hash, Version.attachments)
+        .outerjoin(Version, and_(Version.document_id == Document.id,
+                                 Version.seq == Document.version_count))
+        .where(Document.source_id == source_id)
+    )
+    return {key: KnownDocument(etag, modified, fetched, raw, list(atts or []))
+            for key, etag, modified, fetched, raw, atts in rows}
+
+
+@dataclass(frozen=True)
+class StoredPage:
+    """The latest stored response of a document, to rebuild a snapshot without refetching."""
+
+    url: str
+    raw: bytes
+    content_type: str | None
+    etag: str | None
+    last_modified: str | None
+    attachments: list[dict[str, Any]]
+
+
+def latest_page(session: Session, source_id: int, canonical_key: str) -> StoredPage | None:
+    doc = find_by_key(session, source_id, canonical_key)
+    version = latest_version(session, doc.id) if doc is not None else None
+    if doc is None or version is None:
+        return None
+    return StoredPage(version.url, decompress(version.raw), version.content_type, doc.etag,
+                      doc.last_modified, list(version.attachments or []))
+
+
+def store_attachment_blob(session: Session, *, content_hash: str, raw: bytes, mime: str | None,
+                          text: str | None, text_status: str, text_error: str | None = None,
+                          url: str = "") -> AttachmentBlob:
+    """Store an attachment's file and text once per content hash; return the stored row."""
+    blob = session.scalar(select(AttachmentBlob).where(AttachmentBlob.content_hash == content_hash))
+    if blob is not None:
+        return blob
+    blob = AttachmentBlob(content_hash=content_hash, raw_hash=raw_hash(raw), mime=mime, size=len(raw),
+                          raw=compress(raw), text=text, text_status=text_status,
+                          text_error=text_error, first_url=url)
+    try:
+        with session.begin_nested():  # another crawl may store the same file at the same moment
+            session.add(blob)
+    except IntegrityError:
+        existing = session.scalar(select(AttachmentBlob).where(AttachmentBlob.content_hash == content_hash))
+        if existing is None:
+            raise
+        return existing
+    return blob
+
+
+def attachment_blob(session: Session, content_hash: str) -> AttachmentBlob | None:
+    return session.scalar(select(AttachmentBlob).where(AttachmentBlob.content_hash == content_hash))
+
+
+# -- the start of a crawl run ------------------------------------------------------------------
+# (run bookkeeping that the crawler needs before it walks a listing; storage.runs holds the rest)
+
+STALE_RUN_WITHOUT_PID = timedelta(hours=6)
+
+
+@dataclass(frozen=True)
+class CrawlPlan:
+    """How a run walks its source: a full sweep of every list page or an incremental walk."""
+
+    full_sweep: bool
+    reason: str
+    interrupted_runs: list[int]
+
+
+def begin_crawl(session: Session, source_id: int, run_id: int, *, full_sweep_every: int = 10,
+                now: datetime | None = None) -> CrawlPlan:
+    """Claim a run for this process, mark runs of the source left 'running' by a dead process
+    as 'interrupted', and decide whether this run sweeps the whole listing.
+
+    A run walks incrementally (stops paging at the first list page with only known documents)
+    only when the previous run finished its walk cleanly and fewer than ``full_sweep_every``
+    runs passed since the last complete sweep.
+    """
+    now = now or utcnow()
+    run = session.get(CrawlRun, run_id)
+    if run is None:
+        raise LookupError(f"no crawl run {run_id}")
+    run.pid = os.getpid()
+    run.host = socket.gethostname()[:255]
+    interrupted = []
+    for other in session.scalars(select(CrawlRun).where(
+            CrawlRun.source_id == source_id, CrawlRun.status == "running", CrawlRun.id != run_id)):
+        if _run_is_dead(other, now):
+            other.status = "interrupted"
+            other.finished_at = now
+            other.listing_complete = False
+            other.message = "interrupted: the crawling process died"
+            interrupted.append(other.id)
+    history = list(session.scalars(
+        select(CrawlRun).where(CrawlRun.source_id == source_id, CrawlRun.id != run_id,
+                               CrawlRun.trigger != "url", CrawlRun.status != "running")
+        .order_by(CrawlRun.id.desc()).limit(max(full_sweep_every, 1) + 1)))
+    plan = _plan(history, full_sweep_every)
+    run.full_sweep = plan[0]
+    return CrawlPlan(full_sweep=plan[0], reason=plan[1], interrupted_runs=interrupted)
+
+
+def _plan(history: list[CrawlRun], every: int) -> tuple[bool, str]:
+    if every <= 1:
+        return True, "every run sweeps"
+    if not history:
+        return True, "first run"
+    last = history[0]
+    if last.status != "ok" or last.message:
+        return True, f"previous run {last.id} was {last.status}"
+    for index, run in enumerate(history):
+        if run.full_sweep and run.listing_complete:
+            if index + 1 >= every:
+                return True, f"{index + 1} runs since the last full sweep"
+            return False, "incremental"
+    return True, "no complete sweep in recent runs"
+
+
+def _run_is_dead(run: CrawlRun, now: datetime) -> bool:
+    if run.pid is None:
+        started = run.started_at
+        return started is not None and now - started > STALE_RUN_WITHOUT_PID
+    if run.host and run.host != socket.gethostname()[:255]:
+        return False  # another machine's run: its own next crawl will judge it
+    if run.pid == os.getpid():
+        return False
+    try:
+        os.kill(run.pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 def mark_missing(session: Session, source_id: int, canonical_key: str) -> Document | None:

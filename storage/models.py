@@ -89,6 +89,10 @@ class Document(Base):
     etag: Mapped[str | None] = mapped_column(String(256), default=None)
     last_modified: Mapped[str | None] = mapped_column(String(64), default=None)
     version_count: Mapped[int] = mapped_column(default=0)
+    # sha256 of the last raw body fetched (a 200 with the same bytes is not parsed again) and
+    # when it was fetched (a Last-Modified within that second cannot be trusted for a 304)
+    raw_hash: Mapped[str | None] = mapped_column(String(64), default=None)
+    last_fetched_at: Mapped[datetime | None] = mapped_column(default=None)
 
     source: Mapped[SourceRow] = relationship()
     urls: Mapped[list[DocumentUrl]] = relationship(
@@ -137,6 +141,28 @@ class Version(Base):
     document: Mapped[Document] = relationship()
 
 
+class AttachmentBlob(Base):
+    """One attachment file's content, stored once per content hash whatever page links it.
+
+    ``content_hash`` is the hash of the normalized extracted text when text could be extracted
+    (a re-exported PDF with the same words is the same attachment), else of the raw bytes.
+    """
+
+    __tablename__ = "attachment_blobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    content_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    raw_hash: Mapped[str] = mapped_column(String(64))
+    mime: Mapped[str | None] = mapped_column(String(128), default=None)
+    size: Mapped[int] = mapped_column(default=0)
+    raw: Mapped[bytes] = mapped_column(LargeBinary)  # zlib-compressed file
+    text: Mapped[str | None] = mapped_column(Text, default=None)
+    text_status: Mapped[str] = mapped_column(String(16), default="ok")  # ok|unsupported|error
+    text_error: Mapped[str | None] = mapped_column(Text, default=None)
+    first_url: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class CrawlRun(Base):
     __tablename__ = "crawl_runs"
 
@@ -156,6 +182,11 @@ class CrawlRun(Base):
     errors: Mapped[int] = mapped_column(default=0)
     listing_complete: Mapped[bool] = mapped_column(default=False)
     message: Mapped[str | None] = mapped_column(Text, default=None)
+    # a full sweep walks every list page; an incremental run stops at the first known page
+    full_sweep: Mapped[bool] = mapped_column(default=False)
+    # the crawling process, so that the next run can tell a dead run from a live one
+    pid: Mapped[int | None] = mapped_column(default=None)
+    host: Mapped[str | None] = mapped_column(String(255), default=None)
 
 
 class FetchError(Base):

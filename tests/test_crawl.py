@@ -48,7 +48,12 @@ def test_recrawl_unchanged_then_revised(replica, replica_config, sessions) -> No
     with session_scope(sessions) as s:
         versions_before = s.scalar(select(func.count(Version.id)))
     reports = crawl(replica_config)
-    assert sum(r["versions_new"] for r in reports) == 0
+    with session_scope(sessions) as s:
+        second = {r["run_id"] for r in reports}
+        changed = [(v.url, v.seq, v.document_id, v.attachments, v.content_hash[:8])
+                   for v in s.scalars(select(Version).where(Version.crawl_run_id.in_(second)))]
+        errors = [(e.url, e.reason) for e in s.scalars(select(FetchError))]
+    assert sum(r["versions_new"] for r in reports) == 0, (reports, changed, errors)
     with session_scope(sessions) as s:
         assert s.scalar(select(func.count(Version.id))) == versions_before
 

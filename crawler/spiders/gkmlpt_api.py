@@ -28,19 +28,18 @@ from crawler.spiders.base import PolicySpider
 class GkmlptApiSpider(PolicySpider):
     source: GkmlptApiSource
 
-    async def start(self) -> Any:
-        for request in self._start_requests():
-            yield request
-
-    def start_requests(self) -> Iterator[scrapy.Request]:
-        yield from self._start_requests()
-
     def _start_requests(self) -> Iterator[scrapy.Request]:
         yield scrapy.Request(f"{self.source.site}/gkmlpt/index", callback=self.parse_index,
                              errback=self.listing_failed_cb, priority=10)
 
     def parse_index(self, response: Response) -> Iterator[Any]:
-        site = parse_gkmlpt_index(response.body)
+        try:
+            site = parse_gkmlpt_index(response.body)
+        except Exception as exc:  # a garbage or hacked index page: recorded, the crawl goes on
+            self.listing_failed = True
+            yield FetchFailure(url=response.url, status=response.status, detail=False,
+                               reason=f"unreadable gkmlpt index: {type(exc).__name__}: {exc}"[:500])
+            return
         yield ListingPage(url=response.url, items=0)
         for category_id in self.source.categories:
             category = find_category(site.tree, category_id)
@@ -61,10 +60,18 @@ class GkmlptApiSpider(PolicySpider):
 
     def parse_api(self, response: Response, state: dict[str, Any], page: int) -> Iterator[Any]:
         self.list_pages += 1
-        result = parse_gkmlpt_api(response.body)
-        yield ListingPage(url=response.url, items=len(result.articles))
+        try:
+            result = parse_gkmlpt_api(response.body)
+        except Exception as exc:
+            self.listing_failed = True
+            yield FetchFailure(url=response.url, status=response.status, detail=False,
+                               reason=f"unreadable gkmlpt list: {type(exc).__name__}: {exc}"[:500])
+            return
         seen: set[str] = state["seen"]
         added = 0
+        fresh_in_scope = 0
+        known = 0
+        requests = []
         for article in result.articles:
             url = urljoin(self.source.site + "/", article.url)
             key = canonical_key(url)
@@ -74,11 +81,17 @@ class GkmlptApiSpider(PolicySpider):
             added += 1
             if not self.in_scope(url):
                 continue
+            fresh_in_scope += 1
+            known += self.is_known(url)
             request = self.detail_request(url, title=article.title)
             if request is not None:
-                yield request
+                requests.append(request)
+        yield ListingPage(url=response.url, items=len(result.articles), known=known)
+        yield from requests
         expected = state["expected"] or result.total
         if added == 0 or (expected and len(seen) >= expected):
+            return
+        if self.may_stop_paging(fresh_in_scope, known):
             return
         if page >= self.source.max_pages:
             self.listing_truncated = True

@@ -9,20 +9,13 @@ import scrapy
 from scrapy.http import Response
 
 from crawler.extract.listing import extract_listing
-from crawler.items import ListingPage
+from crawler.items import FetchFailure, ListingPage
 from crawler.sources import HtmlPagesSource
 from crawler.spiders.base import PolicySpider
 
 
 class HtmlPagesSpider(PolicySpider):
     source: HtmlPagesSource
-
-    async def start(self) -> Any:  # Scrapy ≥ 2.13
-        for request in self._start_requests():
-            yield request
-
-    def start_requests(self) -> Iterator[scrapy.Request]:  # older Scrapy
-        yield from self._start_requests()
 
     def _start_requests(self) -> Iterator[scrapy.Request]:
         for url in self.source.start_urls:
@@ -34,17 +27,25 @@ class HtmlPagesSpider(PolicySpider):
 
     def parse_list(self, response: Response) -> Iterator[Any]:
         self.list_pages += 1
-        listing = extract_listing(
-            response.url, response.body, _content_type(response),
-            item_selector=self.source.item_selector, next_selector=self.source.next_selector,
-        )
-        yield ListingPage(url=response.url, items=len(listing.items))
-        for item in listing.items:
-            if not self.in_scope(item.url):
-                continue
+        try:
+            listing = extract_listing(
+                response.url, response.body, _content_type(response),
+                item_selector=self.source.item_selector, next_selector=self.source.next_selector,
+            )
+        except Exception as exc:  # a garbage list page: recorded, the crawl goes on
+            self.listing_failed = True
+            yield FetchFailure(url=response.url, status=response.status, detail=False,
+                               reason=f"unreadable list page: {type(exc).__name__}: {exc}"[:500])
+            return
+        in_scope = [item for item in listing.items if self.in_scope(item.url)]
+        known = sum(1 for item in in_scope if self.is_known(item.url))
+        yield ListingPage(url=response.url, items=len(listing.items), known=known)
+        for item in in_scope:
             request = self.detail_request(item.url, title=item.title)
             if request is not None:
                 yield request
+        if self.may_stop_paging(len(in_scope), known):
+            return
         for next_url in listing.next_urls:
             if not self.in_scope(next_url):
                 continue

@@ -12,16 +12,11 @@ from crawler.spiders.base import PolicySpider
 
 
 class SingleUrlSpider(PolicySpider):
+    conditional = False  # a re-crawl by hand fetches the page in full
+
     def __init__(self, source: Source, urls: list[str], **kwargs: Any) -> None:
         super().__init__(source, **kwargs)
         self.urls = list(urls)
-
-    async def start(self) -> Any:
-        for request in self._start_requests():
-            yield request
-
-    def start_requests(self) -> Iterator[scrapy.Request]:
-        yield from self._start_requests()
 
     def _start_requests(self) -> Iterator[scrapy.Request]:
         for url in self.urls:
