@@ -50,6 +50,8 @@ class CrawlJob:
     source_id: int
     run_id: int
     urls: list[str] = field(default_factory=list)  # set: fetch these URLs only
+    # set: share the crawl with other workers through this Redis (crawler.distributed)
+    redis_url: str | None = None
 
 
 def base_settings(database_url: str, progress: ProgressFn | None) -> dict[str, Any]:
@@ -117,9 +119,26 @@ def run_jobs(database_url: str, jobs: list[CrawlJob], *, overrides: dict[str, An
     process = CrawlerProcess(settings)
     global_overrides = {CRAWL_OPTIONS[k]: v for k, v in (overrides or {}).items()}
     for job in jobs:
-        cls = spider_class(job, global_overrides)
+        overrides_for_job = dict(global_overrides)
+        if job.redis_url:
+            from scrapy_redis.connection import get_redis
+
+            from crawler.distributed import distributed_settings, join_job, new_worker_id
+
+            server = get_redis(url=job.redis_url)
+            shared = distributed_settings(job.redis_url, job.source.name,
+                                          join_job(server, job.source.name), new_worker_id())
+            overrides_for_job.update(shared)
+            # A worker takes from the shared queue only what it can fetch now, instead of
+            # hoarding a long local backlog the other workers could have taken.
+            per_domain = overrides_for_job.get("CONCURRENT_REQUESTS_PER_DOMAIN",
+                                               job.source.concurrency_per_domain)
+            overrides_for_job["CONCURRENT_REQUESTS"] = max(1, int(per_domain))
+        cls = spider_class(job, overrides_for_job)
         kwargs: dict[str, Any] = {"source": job.source, "run_id": job.run_id,
                                   "source_id": job.source_id}
+        if job.redis_url:
+            kwargs["distributed"] = True
         if job.urls:
             kwargs["urls"] = job.urls
         process.crawl(cls, **kwargs)

@@ -62,10 +62,14 @@ def init(config: Config) -> None:
 @click.option("--trigger", type=click.Choice(["manual", "schedule", "demo"]), default="manual",
               hidden=True)
 @click.option("--quiet", "-q", is_flag=True, help="No progress lines.")
+@click.option("--distributed", is_flag=True,
+              help="Be one of several workers sharing a Redis frontier (scrapy-redis).")
+@click.option("--redis-url", envvar="POLICYWATCH_REDIS_URL", default=None,
+              help="With --distributed: the Redis to share (or POLICYWATCH_REDIS_URL).")
 @format_option
 @common_options
 def crawl(config: Config, sources: tuple[str, ...], urls: tuple[str, ...], source_name: str | None,
-          trigger: str, quiet: bool, fmt: str) -> None:
+          trigger: str, quiet: bool, distributed: bool, redis_url: str | None, fmt: str) -> None:
     """Crawl sources (all configured ones by default) and record what changed.
 
     \b
@@ -73,10 +77,15 @@ def crawl(config: Config, sources: tuple[str, ...], urls: tuple[str, ...], sourc
       policywatch crawl                       # every configured source
       policywatch crawl gdii-notices gd-gkmlpt
       policywatch crawl --url https://gdii.gd.gov.cn/gkmlpt/content/4/4202/post_4202817.html
+      policywatch crawl --distributed --redis-url redis://10.0.0.5:6379/0   # on each worker
     """
     from monitor.crawl import crawl as run_crawl
     from monitor.crawl import source_for_url
 
+    if distributed and not redis_url:
+        raise click.UsageError("--distributed needs --redis-url (or POLICYWATCH_REDIS_URL)")
+    if urls and distributed:
+        raise click.UsageError("--url crawls are never distributed")
     if urls:
         if sources:
             raise click.UsageError("give either source names or --url, not both")
@@ -106,7 +115,8 @@ def crawl(config: Config, sources: tuple[str, ...], urls: tuple[str, ...], sourc
 
     if not quiet:
         click.echo(f"crawling {', '.join(s.name for s in selected)}", err=True)
-    reports = run_crawl(config, selected, urls=list(urls), trigger=trigger, progress=progress)
+    reports = run_crawl(config, selected, urls=list(urls), trigger=trigger, progress=progress,
+                        redis_url=redis_url if distributed else None)
     if fmt == "json":
         click.echo(to_json([r.to_dict() for r in reports]))
     else:

@@ -59,8 +59,15 @@ def source_for_url(config: Config, url: str, source_name: str | None = None) -> 
 
 
 def crawl(config: Config, sources: list[Source], *, urls: list[str] | None = None,
-          trigger: str = "manual", progress: ProgressFn | None = None) -> list[RunReport]:
-    """Crawl the given sources (or only `urls`, all in sources[0]) and detect their changes."""
+          trigger: str = "manual", progress: ProgressFn | None = None,
+          redis_url: str | None = None) -> list[RunReport]:
+    """Crawl the given sources (or only `urls`, all in sources[0]) and detect their changes.
+
+    With `redis_url`, this process is one worker of a distributed crawl: it shares the request
+    queue and the dupefilter of each source with every other worker on that Redis.
+    """
+    if redis_url:
+        check_redis(redis_url)
     engine = make_engine(config.database_url)
     check_schema(engine)
     sessions = session_factory(engine)
@@ -70,7 +77,7 @@ def crawl(config: Config, sources: list[Source], *, urls: list[str] | None = Non
             row = ensure_source(session, source.name, source.kind, source.describe())
             run = start_run(session, row.id, "url" if urls else trigger)
             jobs.append(CrawlJob(source=source, source_id=row.id, run_id=run.id,
-                                 urls=list(urls or [])))
+                                 urls=list(urls or []), redis_url=redis_url))
     overrides = {k: v for k, v in config.crawl.items() if k in CRAWL_OPTIONS}
     unknown = set(config.crawl) - set(CRAWL_OPTIONS)
     if unknown:
@@ -95,6 +102,18 @@ def crawl(config: Config, sources: list[Source], *, urls: list[str] | None = Non
                 baseline=result.baseline, error_samples=samples))
     engine.dispose()
     return reports
+
+
+def check_redis(url: str) -> None:
+    """A clear one-line error when the Redis frontier is unreachable, before any run is opened."""
+    try:
+        import redis
+    except ImportError:
+        raise ConfigError("distributed crawling needs the redis and scrapy-redis packages") from None
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=5).ping()
+    except (redis.RedisError, ValueError) as exc:
+        raise ConfigError(f"cannot reach Redis at {url}: {exc}") from None
 
 
 def crawl_in_child(config_path: str | os.PathLike[str] | None, sources: list[str], *,

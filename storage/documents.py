@@ -50,10 +50,18 @@ class NotFound(LookupError):
 def ensure_source(session: Session, name: str, kind: str, settings: dict[str, Any]) -> SourceRow:
     row = session.scalar(select(SourceRow).where(SourceRow.name == name))
     if row is None:
-        row = SourceRow(name=name, kind=kind, settings=settings)
-        session.add(row)
-        session.flush()
-    else:
+        try:
+            # Two workers of a distributed crawl may create the source at the same moment.
+            with session.begin_nested():
+                row = SourceRow(name=name, kind=kind, settings=settings)
+                session.add(row)
+                session.flush()
+            return row
+        except IntegrityError:
+            row = session.scalar(select(SourceRow).where(SourceRow.name == name))
+            if row is None:
+                raise
+    if row.kind != kind or row.settings != settings:
         row.kind = kind
         row.settings = settings
     return row

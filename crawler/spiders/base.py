@@ -65,11 +65,12 @@ class PolicySpider(scrapy.Spider):
     conditional = True  # send the stored validators (a hand-given --url refetches in full)
 
     def __init__(self, source: Source, run_id: int | None = None, source_id: int | None = None,
-                 **kwargs: Any) -> None:
+                 distributed: bool = False, **kwargs: Any) -> None:
         super().__init__(name=source.name, **kwargs)
         self.source = source
         self.run_id = run_id
         self.source_id = source_id
+        self.distributed = distributed  # one of several workers sharing a Redis frontier
         self.allowed_domains = source.domains()
         self.listing_failed = False
         self.listing_truncated = False
@@ -248,6 +249,8 @@ class PolicySpider(scrapy.Spider):
 
     @property
     def listing_complete(self) -> bool:
+        if self.distributed:  # each worker walks only part of the listing
+            return False
         return not self.listing_failed and not self.listing_truncated and not self.listing_stopped_early
 
 

@@ -40,7 +40,6 @@ class GkmlptApiSpider(PolicySpider):
             yield FetchFailure(url=response.url, status=response.status, detail=False,
                                reason=f"unreadable gkmlpt index: {type(exc).__name__}: {exc}"[:500])
             return
-        yield ListingPage(url=response.url, items=0)
         for category_id in self.source.categories:
             category = find_category(site.tree, category_id)
             if category is None:
@@ -51,6 +50,7 @@ class GkmlptApiSpider(PolicySpider):
             state = {"category": category_id, "expected": category.post_count, "seen": set(),
                      "sid": site.sid}
             yield self._api_request(state, 1)
+        yield ListingPage(url=response.url, items=0)  # last: see HtmlPagesSpider.parse_list
 
     def _api_request(self, state: dict[str, Any], page: int) -> scrapy.Request:
         url = gkmlpt_api_url(self.source.site, state["category"], page, state["sid"])
@@ -86,10 +86,14 @@ class GkmlptApiSpider(PolicySpider):
             request = self.detail_request(url, title=article.title)
             if request is not None:
                 requests.append(request)
-        yield ListingPage(url=response.url, items=len(result.articles), known=known)
         yield from requests
-        expected = state["expected"] or result.total
-        if added == 0 or (expected and len(seen) >= expected):
+        yield from self._next_page(state, page, added, fresh_in_scope, known, result.total)
+        yield ListingPage(url=response.url, items=len(result.articles), known=known)  # last
+
+    def _next_page(self, state: dict[str, Any], page: int, added: int, fresh_in_scope: int,
+                   known: int, total: int | None) -> Iterator[Any]:
+        expected = state["expected"] or total
+        if added == 0 or (expected and len(state["seen"]) >= expected):
             return
         if self.may_stop_paging(fresh_in_scope, known):
             return

@@ -39,20 +39,21 @@ class HtmlPagesSpider(PolicySpider):
             return
         in_scope = [item for item in listing.items if self.in_scope(item.url)]
         known = sum(1 for item in in_scope if self.is_known(item.url))
-        yield ListingPage(url=response.url, items=len(listing.items), known=known)
         for item in in_scope:
             request = self.detail_request(item.url, title=item.title)
             if request is not None:
                 yield request
-        if self.may_stop_paging(len(in_scope), known):
-            return
-        for next_url in listing.next_urls:
-            if not self.in_scope(next_url):
-                continue
-            if self.list_pages >= self.source.max_pages:
-                self.listing_truncated = True
-                break
-            yield self._list_request(next_url)
+        if not self.may_stop_paging(len(in_scope), known):
+            for next_url in listing.next_urls:
+                if not self.in_scope(next_url):
+                    continue
+                if self.list_pages >= self.source.max_pages:
+                    self.listing_truncated = True
+                    break
+                yield self._list_request(next_url)
+        # Last: in a distributed crawl this item marks the page done, so everything it led to
+        # must already be queued when it does.
+        yield ListingPage(url=response.url, items=len(listing.items), known=known)
 
 
 def _content_type(response: Response) -> str | None:
