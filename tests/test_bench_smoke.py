@@ -1,0 +1,88 @@
+"""Smoke test of the pipeline benchmark (bench/): a 40-document run on SQLite, every figure a
+number; and the revisions of the synthetic site, each worth exactly one change event."""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+def test_every_edit_of_release_1_is_one_change_event() -> None:
+    from bench.site import EDITS, ReleasedSite
+    from crawler.snapshot import build_snapshot
+    from monitor.compare import compare_versions
+    from monitor.events import VersionView
+
+    site = ReleasedSite(400, revise_percent=5)
+    revised = site.revised_indexes()
+    assert len(revised) == 20
+    assert {i % 5 for i in revised} == {0, 1, 2, 3, 4}  # the revisions cycle through the seeds
+    seen: set[tuple[int, str, str]] = set()
+
+    def view(index: int) -> VersionView:
+        snap = build_snapshot(site.detail_url("http://127.0.0.1:1", index), site.detail(index),
+                              "text/html; charset=utf-8")
+        return VersionView(title=snap.title, normalized_text=snap.normalized_text,
+                           structure=snap.structure, attachments=[])
+
+    for index in revised:
+        seed, kind, old_text, _new = site.edit_of(index)
+        if (seed, kind, old_text.replace(str(5000 + index), "T")) in seen:
+            continue
+        seen.add((seed, kind, old_text.replace(str(5000 + index), "T")))
+        site.release = 0
+        before = view(index)
+        site.release = 1
+        after = view(index)
+        events = compare_versions(before, after)
+        assert [str(getattr(e.type, "value", e.type)) for e in events] == [kind], (index, events)
+    assert len(seen) == sum(len(v) for v in EDITS.values())
+    # an unrevised document is the same in both releases
+    site.release = 0
+    plain = site.detail(1)
+    site.release = 1
+    assert site.detail(1) == plain
+
+
+def test_bench_smoke_sqlite() -> None:
+    from bench import urlwatch_peer
+    from bench.pipeline import BenchOptions, run_bench
+
+    with_urlwatch = urlwatch_peer.available()
+    result = run_bench(BenchOptions(docs=40, revise=5, backends=("sqlite",), urlwatch=with_urlwatch,
+                                    rss_small=10, parse_sample=40, command="pytest smoke",
+                                    log=lambda _msg: None))
+    figures = result.figures
+    expected = [
+        "floor.fetch.pages_per_s", "floor.parse.pages_per_s",
+        "sqlite.first.docs_per_s", "sqlite.first.seconds", "sqlite.first.requests", "sqlite.first.mb_sent",
+        "sqlite.first.peak_rss_mb", "sqlite.unchanged_incremental.seconds",
+        "sqlite.unchanged_incremental.requests", "sqlite.unchanged_incremental.mb_sent",
+        "sqlite.unchanged_full.seconds", "sqlite.unchanged_full.requests", "sqlite.changed.seconds",
+        "sqlite.changed.versions_new", "sqlite.changed.events", "sqlite.changed.expected_events",
+        "diff.p50_ms", "diff.p95_ms", "sqlite.storage.bytes_per_version",
+        "sqlite.storage.ratio_to_compressed", "sqlite.storage.ratio_to_compressed_all",
+        "sqlite.digest.render_ms", "sqlite.digest.select_ms", "rss.small.peak_rss_mb", "rss.ratio",
+    ]
+    if with_urlwatch:
+        expected += ["urlwatch.first.seconds", "urlwatch.first.pages_per_s", "urlwatch.recheck.seconds",
+                     "urlwatch.changed.seconds"]
+    missing = [k for k in expected if k not in figures]
+    assert not missing, missing
+    bad = {k: v for k, v in figures.items() if not isinstance(v, (int, float)) or not math.isfinite(v)}
+    assert not bad, bad
+    assert figures["sqlite.first.versions_new"] == 40
+    assert figures["sqlite.unchanged_full.versions_new"] == 0
+    assert figures["sqlite.changed.versions_new"] == 2  # 40 documents, 1 in 20 revised
+    assert figures["sqlite.changed.events"] == figures["sqlite.changed.expected_events"] == 2
+    assert figures["diff.pairs"] == 2
+    report = result.markdown
+    for heading in ("## Floors and peer", "## policywatch", "## Aims", "first crawl: documents/s",
+                    "unchanged recrawl, full sweep", "changed recrawl: events / expected",
+                    "storage: bytes per document version", "digest of 1,000 events", "Diff (", "Peak RSS"):
+        assert heading in report, heading
