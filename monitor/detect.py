@@ -37,21 +37,31 @@ def detect_run(session: Session, run_id: int, settings: DetectionSettings) -> De
     baseline = source is not None and source.baseline_at is None and run.trigger != "url"
     silent = baseline and settings.baseline
     count = 0
-    versions = list(session.scalars(
-        select(Version).where(Version.crawl_run_id == run_id).order_by(Version.id)
-    ))
-    for version in versions:
-        doc = session.get(Document, version.document_id)
-        if doc is None:
+    # Only ids first: a run may have written thousands of versions, each with its text and
+    # structure; they are loaded one pair at a time and let go after.
+    written = session.execute(
+        select(Version.id, Version.document_id, Version.seq)
+        .where(Version.crawl_run_id == run_id).order_by(Version.id)
+    ).all()
+    for version_id, document_id, seq in written:
+        if seq == 1 and silent:
+            continue  # a baseline flags nothing: don't even load the version
+        doc = session.get(Document, document_id)
+        version = session.get(Version, version_id)
+        if doc is None or version is None:
             continue
-        if version.seq == 1:
-            if not silent:
-                count += _new_document(session, doc, version)
+        previous = None
+        if seq == 1:
+            count += _new_document(session, doc, version)
         else:
             previous = session.scalar(select(Version).where(
-                Version.document_id == doc.id, Version.seq == version.seq - 1))
+                Version.document_id == doc.id, Version.seq == seq - 1))
             if previous is not None:
                 count += _version_changed(session, doc, previous, version)
+        session.flush()
+        for loaded in (version, previous):
+            if loaded is not None:
+                session.expunge(loaded)
     if source is not None:
         count += _removals(session, source, run, settings, silent)
         if baseline and run.status in ("ok", "partial") and run.documents_seen > 0:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -23,8 +24,14 @@ class DatabaseError(RuntimeError):
     """The database cannot be reached or used; the message is one line for the user."""
 
 
+def _json_dumps(value: Any) -> str:
+    # Chinese text as UTF-8, not \uXXXX escapes: half the bytes for every stored structure.
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine; SQLite gets WAL, a busy timeout and foreign keys on every connection."""
+    kwargs.setdefault("json_serializer", _json_dumps)
     try:
         if url.startswith("sqlite"):
             _ensure_sqlite_dir(url)
