@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass, field
+from itertools import islice
 
 from bs4 import BeautifulSoup, Tag
 
@@ -215,7 +216,8 @@ def extract_page(url: str, body: bytes, content_type: str | None = None) -> Page
             lines = block_lines(body_el) if body_el is not None else []
         template = template or "generic"
     text = "\n".join(lines)
-    if len(_MEANINGFUL_RE.findall(text)) < 2:
+    # Two meaningful characters are enough to know: no need to list all of them.
+    if next(islice(_MEANINGFUL_RE.finditer(text), 1, None), None) is None:
         raise ExtractionError(NO_BODY)
     root = soup.body or soup
     remove_chrome(root, by_text=False, keep=body_el)
