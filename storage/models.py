@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import zlib
 from datetime import UTC, datetime
 from typing import Any
 
@@ -50,6 +52,36 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         return value
+
+
+class ZText(TypeDecorator[str]):
+    """Text kept zlib-compressed: every version holds its document's text several times over
+    (as published, normalized, parsed), and SQLite compresses nothing by itself."""
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Any) -> bytes | None:
+        return None if value is None else zlib.compress(value.encode("utf-8"), 6)
+
+    def process_result_value(self, value: bytes | None, dialect: Any) -> str | None:
+        return None if value is None else zlib.decompress(value).decode("utf-8")
+
+
+class ZJSON(TypeDecorator[Any]):
+    """JSON kept zlib-compressed (UTF-8, not \\u escapes): the parsed structure of a version."""
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> bytes | None:
+        if value is None:
+            return None
+        blob = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        return zlib.compress(blob, 6)
+
+    def process_result_value(self, value: bytes | None, dialect: Any) -> Any:
+        return None if value is None else json.loads(zlib.decompress(value))
 
 
 class Base(DeclarativeBase):
@@ -131,9 +163,9 @@ class Version(Base):
     content_type: Mapped[str | None] = mapped_column(String(128), default=None)
     encoding: Mapped[str | None] = mapped_column(String(32), default=None)
     title: Mapped[str] = mapped_column(Text, default="")
-    text: Mapped[str] = mapped_column(Text, default="")  # extracted text, as published
-    normalized_text: Mapped[str] = mapped_column(Text, default="")
-    structure: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    text: Mapped[str] = mapped_column(ZText, default="")  # extracted text, as published
+    normalized_text: Mapped[str] = mapped_column(ZText, default="")
+    structure: Mapped[dict[str, Any]] = mapped_column(ZJSON, default=dict)
     attachments: Mapped[list[Any]] = mapped_column(default=list)
     etag: Mapped[str | None] = mapped_column(String(256), default=None)
     last_modified: Mapped[str | None] = mapped_column(String(64), default=None)
@@ -156,7 +188,7 @@ class AttachmentBlob(Base):
     mime: Mapped[str | None] = mapped_column(String(128), default=None)
     size: Mapped[int] = mapped_column(default=0)
     raw: Mapped[bytes] = mapped_column(LargeBinary)  # zlib-compressed file
-    text: Mapped[str | None] = mapped_column(Text, default=None)
+    text: Mapped[str | None] = mapped_column(ZText, default=None)
     text_status: Mapped[str] = mapped_column(String(16), default="ok")  # ok|unsupported|error
     text_error: Mapped[str | None] = mapped_column(Text, default=None)
     first_url: Mapped[str] = mapped_column(Text, default="")
