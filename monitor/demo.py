@@ -42,23 +42,20 @@ def run_demo(workdir: str, *, echo: Callable[..., None],
         echo(f"  config   {config_path}\n  database {db_path}\n")
         upgrade(database_url)
 
-        echo("1. first crawl (release 0): the baseline, nothing is flagged yet")
-        started = time.monotonic()
-        first = crawl_in_child(config_path, [], trigger="demo")
-        if first.returncode != 0:
-            echo(f"first crawl failed (exit {first.returncode})", err=True)
-            return 1
-        echo(f"   took {time.monotonic() - started:.1f}s\n")
-
-        server.set_release(1)
-        echo("2. the site publishes release 1: one new document, one revised document")
-        echo("   second crawl:")
-        started = time.monotonic()
-        second = crawl_in_child(config_path, [], trigger="demo")
-        if second.returncode != 0:
-            echo(f"second crawl failed (exit {second.returncode})", err=True)
-            return 1
-        echo(f"   took {time.monotonic() - started:.1f}s\n")
+        steps = (
+            (0, "1. first crawl (release 0): the baseline, nothing is flagged yet"),
+            (1, "2. the site publishes release 1: one new document, one revised document\n"
+                "   second crawl:"),
+        )
+        for release, heading in steps:
+            server.set_release(release)
+            echo(heading)
+            started = time.monotonic()
+            result = crawl_in_child(config_path, [], trigger="demo")
+            if result.returncode != 0:
+                echo(f"crawl of release {release} failed (exit {result.returncode})", err=True)
+                return 1
+            echo(f"   took {time.monotonic() - started:.1f}s\n")
 
         engine = make_engine(database_url)
         with session_scope(session_factory(engine)) as session:
