@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import hashlib
-import os
-import socket
 import zlib
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from storage.models import AttachmentBlob, CrawlRun, Document, DocumentUrl, SourceRow, Version, utcnow
+from storage.models import AttachmentBlob, Document, DocumentUrl, SourceRow, Version, utcnow
 
 
 class SnapshotLike(Protocol):
@@ -246,87 +244,6 @@ def store_attachment_blob(session: Session, *, content_hash: str, raw: bytes, mi
 
 def attachment_blob(session: Session, content_hash: str) -> AttachmentBlob | None:
     return session.scalar(select(AttachmentBlob).where(AttachmentBlob.content_hash == content_hash))
-
-
-# -- the start of a crawl run ------------------------------------------------------------------
-# (run bookkeeping that the crawler needs before it walks a listing; storage.runs holds the rest)
-
-STALE_RUN_WITHOUT_PID = timedelta(hours=6)
-
-
-@dataclass(frozen=True)
-class CrawlPlan:
-    """How a run walks its source: a full sweep of every list page or an incremental walk."""
-
-    full_sweep: bool
-    reason: str
-    interrupted_runs: list[int]
-
-
-def begin_crawl(session: Session, source_id: int, run_id: int, *, full_sweep_every: int = 10,
-                now: datetime | None = None) -> CrawlPlan:
-    """Claim a run for this process, mark runs of the source left 'running' by a dead process
-    as 'interrupted', and decide whether this run sweeps the whole listing.
-
-    A run walks incrementally (stops paging at the first list page with only known documents)
-    only when the previous run finished its walk cleanly and fewer than ``full_sweep_every``
-    runs passed since the last complete sweep.
-    """
-    now = now or utcnow()
-    run = session.get(CrawlRun, run_id)
-    if run is None:
-        raise LookupError(f"no crawl run {run_id}")
-    run.pid = os.getpid()
-    run.host = socket.gethostname()[:255]
-    interrupted = []
-    for other in session.scalars(select(CrawlRun).where(
-            CrawlRun.source_id == source_id, CrawlRun.status == "running", CrawlRun.id != run_id)):
-        if _run_is_dead(other, now):
-            other.status = "interrupted"
-            other.finished_at = now
-            other.listing_complete = False
-            other.message = "interrupted: the crawling process died"
-            interrupted.append(other.id)
-    history = list(session.scalars(
-        select(CrawlRun).where(CrawlRun.source_id == source_id, CrawlRun.id != run_id,
-                               CrawlRun.trigger != "url", CrawlRun.status != "running")
-        .order_by(CrawlRun.id.desc()).limit(max(full_sweep_every, 1) + 1)))
-    plan = _plan(history, full_sweep_every)
-    run.full_sweep = plan[0]
-    return CrawlPlan(full_sweep=plan[0], reason=plan[1], interrupted_runs=interrupted)
-
-
-def _plan(history: list[CrawlRun], every: int) -> tuple[bool, str]:
-    if every <= 1:
-        return True, "every run sweeps"
-    if not history:
-        return True, "first run"
-    last = history[0]
-    if last.status != "ok" or last.message:
-        return True, f"previous run {last.id} was {last.status}"
-    for index, run in enumerate(history):
-        if run.full_sweep and run.listing_complete:
-            if index + 1 >= every:
-                return True, f"{index + 1} runs since the last full sweep"
-            return False, "incremental"
-    return True, "no complete sweep in recent runs"
-
-
-def _run_is_dead(run: CrawlRun, now: datetime) -> bool:
-    if run.pid is None:
-        started = run.started_at
-        return started is not None and now - started > STALE_RUN_WITHOUT_PID
-    if run.host and run.host != socket.gethostname()[:255]:
-        return False  # another machine's run: its own next crawl will judge it
-    if run.pid == os.getpid():
-        return False
-    try:
-        os.kill(run.pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
 
 
 def mark_missing(session: Session, source_id: int, canonical_key: str) -> Document | None:

@@ -1,8 +1,12 @@
-"""Crawl runs and fetch errors: errors are data, kept with their reason and attempt count."""
+"""Crawl runs and fetch errors (errors are data, kept with their reason and attempt count), and
+the start of a run: claiming it, marking dead runs interrupted, full sweep or incremental walk."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import os
+import socket
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -84,3 +88,83 @@ def consecutive_failures(session: Session, source_id: int) -> int:
 
 def runs_since(session: Session, since: datetime) -> list[CrawlRun]:
     return list(session.scalars(select(CrawlRun).where(CrawlRun.started_at >= since)))
+
+
+# -- the start of a crawl run ------------------------------------------------------------------
+
+STALE_RUN_WITHOUT_PID = timedelta(hours=6)
+
+
+@dataclass(frozen=True)
+class CrawlPlan:
+    """How a run walks its source: a full sweep of every list page or an incremental walk."""
+
+    full_sweep: bool
+    reason: str
+    interrupted_runs: list[int]
+
+
+def begin_crawl(session: Session, source_id: int, run_id: int, *, full_sweep_every: int = 10,
+                now: datetime | None = None) -> CrawlPlan:
+    """Claim a run for this process, mark runs of the source left 'running' by a dead process
+    as 'interrupted', and decide whether this run sweeps the whole listing.
+
+    A run walks incrementally (stops paging at the first list page with only known documents)
+    only when the previous run finished its walk cleanly and fewer than ``full_sweep_every``
+    runs passed since the last complete sweep.
+    """
+    now = now or utcnow()
+    run = session.get(CrawlRun, run_id)
+    if run is None:
+        raise LookupError(f"no crawl run {run_id}")
+    run.pid = os.getpid()
+    run.host = socket.gethostname()[:255]
+    interrupted = []
+    for other in session.scalars(select(CrawlRun).where(
+            CrawlRun.source_id == source_id, CrawlRun.status == "running", CrawlRun.id != run_id)):
+        if _run_is_dead(other, now):
+            other.status = "interrupted"
+            other.finished_at = now
+            other.listing_complete = False
+            other.message = "interrupted: the crawling process died"
+            interrupted.append(other.id)
+    history = list(session.scalars(
+        select(CrawlRun).where(CrawlRun.source_id == source_id, CrawlRun.id != run_id,
+                               CrawlRun.trigger != "url", CrawlRun.status != "running")
+        .order_by(CrawlRun.id.desc()).limit(max(full_sweep_every, 1) + 1)))
+    plan = _plan(history, full_sweep_every)
+    run.full_sweep = plan[0]
+    return CrawlPlan(full_sweep=plan[0], reason=plan[1], interrupted_runs=interrupted)
+
+
+def _plan(history: list[CrawlRun], every: int) -> tuple[bool, str]:
+    if every <= 1:
+        return True, "every run sweeps"
+    if not history:
+        return True, "first run"
+    last = history[0]
+    if last.status != "ok" or last.message:
+        return True, f"previous run {last.id} was {last.status}"
+    for index, run in enumerate(history):
+        if run.full_sweep and run.listing_complete:
+            if index + 1 >= every:
+                return True, f"{index + 1} runs since the last full sweep"
+            return False, "incremental"
+    return True, "no complete sweep in recent runs"
+
+
+def _run_is_dead(run: CrawlRun, now: datetime) -> bool:
+    if run.pid is None:
+        started = run.started_at
+        return started is not None and now - started > STALE_RUN_WITHOUT_PID
+    if run.host and run.host != socket.gethostname()[:255]:
+        return False  # another machine's run: its own next crawl will judge it
+    if run.pid == os.getpid():
+        return False
+    try:
+        os.kill(run.pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False

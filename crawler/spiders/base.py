@@ -99,7 +99,8 @@ class PolicySpider(scrapy.Spider):
         if not database_url or self.source_id is None or self.run_id is None:
             return
         from storage.db import make_engine, session_factory, session_scope
-        from storage.documents import begin_crawl, validators_for_source
+        from storage.documents import validators_for_source
+        from storage.runs import begin_crawl
 
         engine = make_engine(database_url)
         try:
