@@ -17,11 +17,9 @@ number of revised documents.
 
 from __future__ import annotations
 
-import hashlib
 from email.utils import formatdate
-from typing import Any
 
-from bench.synthetic import _BASE_ID, _DETAIL_RE, _EPOCH, SyntheticSite
+from bench.synthetic import _BASE_ID, _EPOCH, SyntheticSite
 
 # seed number -> [(kind, old, new)]; old/new may use {t} for the index-dependent target of
 # seed 001 (the base site writes 5000 + index there).
@@ -99,29 +97,6 @@ class ReleasedSite(SyntheticSite):
         if self.release >= 1 and self.is_revised(index):
             return formatdate(_EPOCH + 86_400 * self.release, usegmt=True)
         return formatdate(_EPOCH - index * 3600, usegmt=True)
-
-    def respond(self, path: str, headers: Any) -> tuple[int, dict[str, str], bytes]:
-        match = _DETAIL_RE.match(path)
-        if match and 0 <= int(match.group(1)) - _BASE_ID < self.documents:
-            index = int(match.group(1)) - _BASE_ID
-            body = self.detail(index)
-            etag = '"' + hashlib.md5(body).hexdigest() + '"'
-            modified = self.last_modified(index)
-            out = {"Content-Type": "text/html; charset=utf-8", "ETag": etag, "Last-Modified": modified}
-            if headers.get("If-None-Match") == etag or headers.get("If-Modified-Since") == modified:
-                return 304, out, b""
-            return 200, out, body
-        return super().respond(path, headers)
-
-    def start(self) -> str:
-        """Serve as SyntheticSite does, with TCP_NODELAY on every connection: the handler writes
-        the headers and the body in two sends, and on a keep-alive connection Nagle's algorithm
-        holds the body back until the client's delayed ACK (~40 ms), which capped any keep-alive
-        client (the fetch floor, Scrapy) at ~16/0.04 = 400 pages/s (measured: 340 → 1,100)."""
-        base = super().start()
-        if self._server is not None:
-            self._server.RequestHandlerClass.disable_nagle_algorithm = True  # read per connection
-        return base
 
     def detail_url(self, base: str, index: int) -> str:
         from bench.synthetic import LIST_PATH

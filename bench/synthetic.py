@@ -68,6 +68,9 @@ class SyntheticSite:
         return (f"<html><head><meta charset='utf-8'><title>通知公告</title></head><body>"
                 f"<ul class='list'>{items}</ul><div class='page'>{nxt}</div></body></html>").encode()
 
+    def last_modified(self, index: int) -> str:
+        return formatdate(_EPOCH - index * 3600, usegmt=True)
+
     # HTTP ------------------------------------------------------------------------------------
     def respond(self, path: str, headers: Any) -> tuple[int, dict[str, str], bytes]:
         match = _DETAIL_RE.match(path)
@@ -75,7 +78,7 @@ class SyntheticSite:
             index = int(match.group(1)) - _BASE_ID
             body = self.detail(index)
             etag = '"' + hashlib.md5(body).hexdigest() + '"'
-            modified = formatdate(_EPOCH - index * 3600, usegmt=True)
+            modified = self.last_modified(index)
             out = {"Content-Type": "text/html; charset=utf-8", "ETag": etag, "Last-Modified": modified}
             if headers.get("If-None-Match") == etag or headers.get("If-Modified-Since") == modified:
                 return 304, out, b""
@@ -94,6 +97,10 @@ class SyntheticSite:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # The headers and the body go out in two sends; on a keep-alive connection Nagle's
+            # algorithm would hold the body until the client's delayed ACK (~40 ms), capping
+            # any keep-alive client at ~400 pages/s (measured: 340 → 1,100 without it).
+            disable_nagle_algorithm = True
 
             def do_GET(self) -> None:  # noqa: N802
                 status, headers, body = site.respond(self.path.split("?", 1)[0], self.headers)
