@@ -276,14 +276,12 @@ def show(config: Config, doc: str, seq: int | None, fmt: str) -> None:
       policywatch show 3 --format json
     """
     from crawler.document import format_structure
-    from storage.documents import get_version, latest_version, resolve_document
+    from storage.documents import resolve_document, version_or_latest
 
     sessions = open_db(config)
     with session_scope(sessions) as session:
         document = resolve_document(session, doc)
-        version = get_version(session, document.id, seq) if seq else latest_version(session, document.id)
-        if version is None:
-            raise NotFound(f"document {document.id} has no stored version")
+        version = version_or_latest(session, document.id, seq)
         payload = {"document": {"id": document.id, "url": document.url, "title": document.title,
                                 "version": version.seq}, "structure": version.structure}
     if fmt == "json":

@@ -11,7 +11,7 @@ from monitor.cli_common import common_options, open_db
 from monitor.config import Config
 from monitor.output import single_line, table, to_json
 from storage.db import session_scope
-from storage.documents import NotFound, get_version, latest_version, resolve_document
+from storage.documents import NotFound, get_version, resolve_document, version_or_latest
 
 
 def _write(text: str, out: str | None) -> None:
@@ -54,9 +54,7 @@ def diff(config: Config, doc: str, seq_from: int | None, seq_to: int | None, fmt
     sessions = open_db(config)
     with session_scope(sessions) as session:
         document = resolve_document(session, doc)
-        new = get_version(session, document.id, seq_to) if seq_to else latest_version(session, document.id)
-        if new is None:
-            raise NotFound(f"document {document.id} has no stored version")
+        new = version_or_latest(session, document.id, seq_to)
         old_seq = seq_from if seq_from is not None else new.seq - 1
         if old_seq < 1:
             raise NotFound(f"document {document.id} has only one version: nothing to compare")
@@ -103,9 +101,7 @@ def compare(config: Config, doc_a: str, doc_b: str, fmt: str, out: str | None) -
         views = []
         for ref in (doc_a, doc_b):
             document = resolve_document(session, ref)
-            version = latest_version(session, document.id)
-            if version is None:
-                raise NotFound(f"document {document.id} has no stored version")
+            version = version_or_latest(session, document.id)
             views.append((document.id, document.title, version_view(version)))
     (id_a, title_a, old), (id_b, title_b, new) = views
     if fmt == "html":

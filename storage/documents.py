@@ -285,6 +285,16 @@ def get_version(session: Session, document_id: int, seq: int) -> Version:
     return version
 
 
+def version_or_latest(session: Session, document_id: int, seq: int | None = None) -> Version:
+    """Version `seq` of a document, or its latest; NotFound when there is none."""
+    if seq:
+        return get_version(session, document_id, seq)
+    version = latest_version(session, document_id)
+    if version is None:
+        raise NotFound(f"document {document_id} has no stored version")
+    return version
+
+
 def versions_of(session: Session, document_id: int) -> list[Version]:
     return list(
         session.scalars(select(Version).where(Version.document_id == document_id).order_by(Version.seq))
