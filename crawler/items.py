@@ -39,7 +39,9 @@ class DetailPage:
     etag: str | None = None
     last_modified: str | None = None
     listed_title: str | None = None
-    page: Any = field(default=None, repr=False)  # crawler.extract.Page when the spider read it
+    # crawler.analysis.Analysis: the page read by the spider (snapshot or why it is unreadable)
+    analysis: Any = field(default=None, repr=False)
+    raw_unchanged: bool = False  # the very bytes of the stored version: not read again
     attachments: list[FetchedAttachment] = field(default_factory=list)
     # the latest stored version's attachment entries (for hashes of 304/failed attachments)
     previous_attachments: list[dict[str, Any]] = field(default_factory=list)

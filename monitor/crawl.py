@@ -82,6 +82,9 @@ def crawl(config: Config, sources: list[Source], *, urls: list[str] | None = Non
     unknown = set(config.crawl) - set(CRAWL_OPTIONS)
     if unknown:
         raise ConfigError(f"[crawl] unknown key {sorted(unknown)[0]!r}")
+    workers = overrides.get("workers", "auto")
+    if workers != "auto" and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 0):
+        raise ConfigError(f"[crawl] workers must be \"auto\" or a number ≥ 0, not {workers!r}")
     run_jobs(config.database_url, jobs, overrides=overrides, progress=progress)
     reports = []
     for job in jobs:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -141,11 +141,15 @@ def store_snapshot(
 
 
 def _remember_url(session: Session, doc: Document, url: str, now: datetime) -> None:
+    _remember_url_id(session, doc.id, url, now)
+
+
+def _remember_url_id(session: Session, document_id: int, url: str, now: datetime) -> None:
     exists = session.scalar(
-        select(DocumentUrl.id).where(DocumentUrl.document_id == doc.id, DocumentUrl.url == url)
+        select(DocumentUrl.id).where(DocumentUrl.document_id == document_id, DocumentUrl.url == url)
     )
     if exists is None:
-        session.add(DocumentUrl(document_id=doc.id, url=url, first_seen_at=now))
+        session.add(DocumentUrl(document_id=document_id, url=url, first_seen_at=now))
 
 
 def raw_hash(raw: bytes) -> str:
@@ -158,21 +162,23 @@ def touch(session: Session, source_id: int, canonical_key: str, url: str, *,
           fetched_raw_hash: str | None = None) -> int | None:
     """A page answered 304, or 200 with the bytes already stored: only move last_seen_at (and
     the validators of a 200). Returns the document id, None when the document is unknown."""
-    doc = find_by_key(session, source_id, canonical_key)
-    if doc is None:
-        return None
+    # one UPDATE … RETURNING instead of loading the row: an unchanged recrawl does this for
+    # every document of the source
     now = utcnow()
-    doc.last_seen_at = now
-    doc.missing_count = 0
-    if doc.status != "active":
-        doc.status = "active"
+    values: dict[str, Any] = {"last_seen_at": now, "missing_count": 0, "status": "active"}
     if fetched_raw_hash is not None:  # a full 200 response: its validators are the fresh ones
-        doc.raw_hash = fetched_raw_hash
-        doc.etag = etag
-        doc.last_modified = last_modified
-        doc.last_fetched_at = now
-    _remember_url(session, doc, url, now)
-    return doc.id
+        values.update(raw_hash=fetched_raw_hash, etag=etag, last_modified=last_modified,
+                      last_fetched_at=now)
+    doc_id = session.execute(
+        update(Document)
+        .where(Document.source_id == source_id, Document.canonical_key == canonical_key)
+        .values(**values)
+        .returning(Document.id)
+    ).scalar()
+    if doc_id is None:
+        return None
+    _remember_url_id(session, doc_id, url, now)
+    return doc_id
 
 
 @dataclass(frozen=True)

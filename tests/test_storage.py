@@ -93,3 +93,27 @@ def test_migrations_match_the_models(db_url) -> None:
         diffs = compare_metadata(context, Base.metadata)
     engine.dispose()
     assert diffs == []
+
+
+def test_schema_check_reads_the_same_revisions_as_alembic(tmp_path) -> None:
+    """The quick schema check (no Alembic import) agrees with Alembic on both revisions, and a
+    database one migration behind is refused with the command that fixes it."""
+    import pytest
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    from storage.db import DatabaseError, alembic_config, check_schema, head_revision, schema_revisions
+
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+    assert head_revision() == head
+    upgrade(url, "0002")
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        assert schema_revisions(engine) == (MigrationContext.configure(conn).get_current_revision(), head)
+    with pytest.raises(DatabaseError, match="policywatch init"):
+        check_schema(engine)
+    upgrade(url)
+    check_schema(engine)
+    assert schema_revisions(engine) == (head, head)
+    engine.dispose()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -23,10 +23,9 @@ from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from crawler.analysis import shared_analyser
 from crawler.extract.attachments import Attachment, guess_mime
-from crawler.extract.errors import ExtractionError
 from crawler.extract.keys import canonical_key
-from crawler.extract.page import extract_page
 from crawler.items import DetailPage, FetchedAttachment, FetchFailure, NotModified
 from crawler.sources import Source
 
@@ -143,40 +142,39 @@ class PolicySpider(scrapy.Spider):
             meta={"handle_httpstatus_list": [304], "policywatch_key": key},
         )
 
-    def parse_detail(self, response: Response, title: str | None = None) -> Iterator[Any]:
+    async def parse_detail(self, response: Response, title: str | None = None) -> AsyncIterator[Any]:
         key = response.meta.get("policywatch_key") or canonical_key(response.url)
         known = self.known.get(key) if self.conditional else None
         previous = list(known.attachments) if known is not None else []
         if response.status == 304:
             item: Any = NotModified(url=response.url, previous_attachments=previous)
-            yield from self._with_attachments(item, _links_of(previous))
+            for out in self._with_attachments(item, _links_of(previous)):
+                yield out
             return
         headers = response.headers
         body = response.body
-        page = None
-        if known is not None and known.raw_hash == hashlib.sha256(body).hexdigest():
-            links = _links_of(previous)  # the very same bytes: not parsed again
-        else:
-            try:
-                page = extract_page(response.url, body, _header(headers, b"Content-Type"))
-                links = list(page.attachments)
-            except ExtractionError:
-                links = []  # the pipeline extracts again and records why the page is unreadable
-            except Exception:  # a parser bug: the pipeline records it with the page
-                logger.exception("extraction failed for %s", response.url)
-                links = []
+        content_type = _header(headers, b"Content-Type")
         item = DetailPage(
             url=response.url,
             body=body,
             status=response.status,
-            content_type=_header(headers, b"Content-Type"),
+            content_type=content_type,
             etag=_header(headers, b"ETag"),
             last_modified=_header(headers, b"Last-Modified"),
             listed_title=title,
-            page=page,
             previous_attachments=previous,
         )
-        yield from self._with_attachments(item, links)
+        if known is not None and known.raw_hash == hashlib.sha256(body).hexdigest():
+            item.raw_unchanged = True  # the very same bytes: not read again
+            links = _links_of(previous)
+        else:
+            # read now (in a worker process): the attachment links are needed before the item
+            # can be completed, and the snapshot travels with the item to storage
+            analysis = await shared_analyser(self.settings).run(response.url, body, content_type)
+            item.analysis = analysis
+            links = list(analysis.links)
+        for out in self._with_attachments(item, links):
+            yield out
 
     def detail_failed(self, failure: Failure) -> Iterator[Any]:
         yield failure_item(failure, detail=True)

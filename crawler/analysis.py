@@ -1,0 +1,147 @@
+"""Analyse fetched detail pages (extraction + understanding) off the reactor thread.
+
+Reading a page is pure CPU work in Python: on the reactor thread it would stall every download,
+and in a thread it still holds the interpreter lock the reactor and the storage writer need. So
+a crawl of more than a few pages hands it to worker processes (``[crawl] workers``, default: one
+per core but one), which use the machine's other cores. Small crawls (the demo, a --url
+recrawl) stay in this process: starting a worker costs more than reading twenty pages.
+
+``analyse`` is a plain function over bytes: what a worker runs, and what runs here when there is
+no worker. It never raises: an unreadable page or a parser bug comes back as a reason to record.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+import threading
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from typing import Any
+
+from crawler.extract.attachments import Attachment
+from crawler.extract.errors import ExtractionError
+from crawler.snapshot import Snapshot, build_snapshot
+
+logger = logging.getLogger(__name__)
+
+# pages analysed in this process before the workers start: the demo's and the tests' crawls
+# never pay for a worker's start (an interpreter importing the text tools, ~1 s of CPU)
+INLINE_PAGES = 20
+
+
+@dataclass
+class Analysis:
+    """A page's snapshot (without its raw bytes, which the caller holds) and attachment links,
+    or why it could not be read."""
+
+    snapshot: Snapshot | None = None
+    links: list[Attachment] = field(default_factory=list)
+    error: str | None = None
+
+
+def analyse(url: str, body: bytes, content_type: str | None) -> Analysis:
+    """Extract and understand one detail page; never raises."""
+    try:
+        snapshot = build_snapshot(url, body, content_type)
+    except ExtractionError as exc:
+        return Analysis(error=f"unreadable page: {exc}")
+    except RecursionError:
+        return Analysis(error="extraction error: the page is nested too deeply to read")
+    except Exception as exc:  # a parser bug must not lose the rest of the crawl
+        logger.exception("extraction failed for %s", url)
+        return Analysis(error=f"extraction error: {type(exc).__name__}: {exc}"[:500])
+    links = [Attachment(url=a["url"], name=a.get("name") or "", mime=a.get("mime"))
+             for a in snapshot.attachments if a.get("url")]
+    snapshot.raw = b""  # the caller has the bytes: not sent back between processes
+    return Analysis(snapshot=snapshot, links=links)
+
+
+def _warm_worker() -> None:
+    import signal
+
+    # Ctrl-C reaches the whole process group: the crawl process stops its workers itself, and
+    # a worker must not print a KeyboardInterrupt traceback of its own
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from crawler.runner import warm_up
+
+    warm_up()
+
+
+def default_workers() -> int:
+    """One worker per core but one (the reactor and storage need a core of their own)."""
+    return max((os.cpu_count() or 1) - 1, 0)
+
+
+class Analyser:
+    """Runs ``analyse`` inline for the first pages, then in ``workers`` processes."""
+
+    def __init__(self, workers: int | None = None, *, inline_pages: int = INLINE_PAGES) -> None:
+        self.workers = default_workers() if workers is None else max(int(workers), 0)
+        self.inline_pages = inline_pages
+        self.analysed = 0
+        self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def _executor(self) -> ProcessPoolExecutor | None:
+        if self.workers == 0 or self.analysed <= self.inline_pages:
+            return None
+        with self._lock:
+            if self._pool is None:
+                # spawn, not fork: this process runs the reactor's and the storage's threads,
+                # and a fork would copy whatever lock one of them held at that instant
+                context = multiprocessing.get_context("spawn")
+                self._pool = ProcessPoolExecutor(self.workers, mp_context=context,
+                                                 initializer=_warm_worker)
+                logger.info("page analysis: %d worker process(es)", self.workers)
+            return self._pool
+
+    async def run(self, url: str, body: bytes, content_type: str | None) -> Analysis:
+        """Analyse one page without blocking the event loop."""
+        self.analysed += 1
+        pool = self._executor()
+        if pool is None:
+            return await asyncio.get_running_loop().run_in_executor(None, analyse, url, body, content_type)
+        future: Future[Analysis] = pool.submit(analyse, url, body, content_type)
+        try:
+            return await asyncio.wrap_future(future)
+        except BrokenProcessPool:
+            # a worker died (killed, out of memory, a crash in a C parser): this page is
+            # recorded as failed, and the next page gets a fresh pool
+            self._discard(pool)
+            return Analysis(error="extraction error: the page analysis worker died")
+
+    def _discard(self, pool: ProcessPoolExecutor) -> None:
+        with self._lock:
+            if self._pool is pool:
+                self._pool = None
+        pool.shutdown(wait=False, cancel_futures=True)
+
+    def close(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+_shared: Analyser | None = None
+
+
+def shared_analyser(settings: Any) -> Analyser:
+    """The process's analyser (one pool for every spider of the run)."""
+    global _shared
+    if _shared is None:
+        workers = settings.get("POLICYWATCH_WORKERS") if settings is not None else None
+        inline = settings.getint("POLICYWATCH_INLINE_PAGES", INLINE_PAGES) if settings is not None else INLINE_PAGES
+        _shared = Analyser(None if workers in (None, "auto") else int(workers), inline_pages=inline)
+    return _shared
+
+
+def close_shared() -> None:
+    global _shared
+    if _shared is not None:
+        _shared.close()
+        _shared = None
