@@ -27,6 +27,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", action="store_true",
                         help="also profile a first crawl (cProfile, up to --profile-docs documents)")
     parser.add_argument("--profile-docs", type=int, default=2000)
+    parser.add_argument("--aim-docs", type=int, default=2000,
+                        help="also crawl a fresh site of this many documents, with urlwatch, for the "
+                             "first-crawl aims (default 2000; 0 = off)")
     parser.add_argument("--parse-sample", type=int, default=2000,
                         help="pages timed by the parse floor (default 2000)")
     args = parser.parse_args(argv)
@@ -41,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"bad arguments: backends {sorted(unknown)}, docs {docs}, revise {args.revise}")
     opts = BenchOptions(docs=docs, revise=args.revise, backends=names, urlwatch=not args.no_urlwatch,
                         parse_sample=args.parse_sample, profile=args.profile,
-                        profile_docs=args.profile_docs, out=args.out,
+                        profile_docs=args.profile_docs, aim_docs=args.aim_docs, out=args.out,
                         command=shlex.join(["python", "-m", "bench", *argv]))
     result = run_bench(opts)
     print(result.markdown)

@@ -102,6 +102,10 @@ class BatchWriter:
                 with session_scope(self.sessions) as session:
                     for pending, counts in zip(batch, local, strict=True):
                         pending.job(session, counts)
+                        # every flush walks every object the session holds: without this a
+                        # batch of n pages would cost n² (the rows are written, only forgotten)
+                        session.flush()
+                        session.expunge_all()
             except Exception as exc:
                 error = exc
         if error is None:

@@ -55,7 +55,7 @@ def test_bench_smoke_sqlite() -> None:
 
     with_urlwatch = urlwatch_peer.available()
     result = run_bench(BenchOptions(docs=40, revise=5, backends=("sqlite",), urlwatch=with_urlwatch,
-                                    rss_small=10, parse_sample=40, command="pytest smoke",
+                                    rss_small=10, parse_sample=40, aim_docs=20, command="pytest smoke",
                                     log=lambda _msg: None))
     figures = result.figures
     expected = [
@@ -68,6 +68,7 @@ def test_bench_smoke_sqlite() -> None:
         "diff.p50_ms", "diff.p95_ms", "sqlite.storage.bytes_per_version",
         "sqlite.storage.ratio_to_compressed", "sqlite.storage.ratio_to_compressed_all",
         "sqlite.digest.render_ms", "sqlite.digest.select_ms", "rss.small.peak_rss_mb", "rss.ratio",
+        "aim.sqlite.first.docs_per_s",
     ]
     if with_urlwatch:
         expected += ["urlwatch.first.seconds", "urlwatch.first.pages_per_s", "urlwatch.recheck.seconds",
@@ -84,5 +85,6 @@ def test_bench_smoke_sqlite() -> None:
     report = result.markdown
     for heading in ("## Floors and peer", "## policywatch", "## Aims", "first crawl: documents/s",
                     "unchanged recrawl, full sweep", "changed recrawl: events / expected",
-                    "storage: bytes per document version", "digest of 1,000 events", "Diff (", "Peak RSS"):
+                    "storage: bytes per document version", "digest of 1,000 events", "Diff (", "Peak RSS",
+                    "First crawl of a fresh site of 20 documents", "first crawl of 20 documents at least"):
         assert heading in report, heading
