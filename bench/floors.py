@@ -3,7 +3,10 @@
 - fetch floor: a plain concurrent fetch of the detail pages — ``http.client`` with one
   keep-alive connection per thread, 16 threads — pages/s (the HTTP server shares the machine);
 - parse floor: BeautifulSoup with lxml extracting the body text (``.article-content``
-  ``get_text``) of the same pages, one core, pages/s.
+  ``get_text``) of the same pages, one core, pages/s;
+- Scrapy floor: Scrapy itself, with policywatch's concurrency, fetching the same detail pages
+  with a spider that does nothing with them — what the mandated framework costs before any
+  extraction or storage (pages/s from the engine's start, interpreter start excluded).
 
 Each runs in a child process of its own (``python -m bench.floors fetch|parse …``), so the
 server threads of the benchmark process do not share its interpreter lock.
@@ -80,6 +83,46 @@ def parse_floor(docs: int, sample: int) -> dict[str, float]:
             "bytes": sum(len(p) for p in pages), "text_chars": chars}
 
 
+def scrapy_floor(base: str, docs: int, concurrency: int = 16) -> dict[str, float]:
+    import resource
+
+    import scrapy
+    from scrapy.crawler import CrawlerProcess
+
+    from bench.synthetic import _BASE_ID, LIST_PATH
+
+    if urlsplit(base).hostname not in ("127.0.0.1", "localhost"):
+        raise ValueError("the Scrapy floor only talks to 127.0.0.1")
+    sizes: list[int] = []
+
+    class FloorSpider(scrapy.Spider):
+        name = "floor"
+
+        async def start(self):  # type: ignore[override]
+            for index in range(docs):
+                yield scrapy.Request(f"{base}{LIST_PATH}content/post_{_BASE_ID + index}.html", dont_filter=True)
+
+        def parse(self, response):  # type: ignore[override]
+            sizes.append(len(response.body))
+            return iter(())
+
+    process = CrawlerProcess({"LOG_LEVEL": "ERROR", "CONCURRENT_REQUESTS": concurrency,
+                              "CONCURRENT_REQUESTS_PER_DOMAIN": concurrency, "DOWNLOAD_DELAY": 0,
+                              "ROBOTSTXT_OBEY": False, "COOKIES_ENABLED": False, "CONCURRENT_ITEMS": 4,
+                              "TELNETCONSOLE_ENABLED": False})
+    process.crawl(FloorSpider)
+    cpu0 = resource.getrusage(resource.RUSAGE_SELF)
+    started = time.perf_counter()
+    process.start()
+    seconds = time.perf_counter() - started
+    cpu1 = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
+    if len(sizes) != docs:
+        raise RuntimeError(f"the Scrapy floor fetched {len(sizes)} of {docs} pages")
+    return {"pages": docs, "seconds": seconds, "pages_per_s": docs / seconds, "bytes": sum(sizes),
+            "cpu_seconds": cpu}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     sub = parser.add_subparsers(dest="which", required=True)
@@ -87,12 +130,17 @@ def main(argv: list[str] | None = None) -> int:
     fetch.add_argument("--base", required=True)
     fetch.add_argument("--docs", type=int, required=True)
     fetch.add_argument("--threads", type=int, default=16)
+    scrapy_p = sub.add_parser("scrapy")
+    scrapy_p.add_argument("--base", required=True)
+    scrapy_p.add_argument("--docs", type=int, required=True)
     parse = sub.add_parser("parse")
     parse.add_argument("--docs", type=int, required=True)
     parse.add_argument("--sample", type=int, default=2000)
     args = parser.parse_args(argv)
     if args.which == "fetch":
         result = fetch_floor(args.base, args.docs, args.threads)
+    elif args.which == "scrapy":
+        result = scrapy_floor(args.base, args.docs)
     else:
         result = parse_floor(args.docs, args.sample)
     json.dump(result, sys.stdout)

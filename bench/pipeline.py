@@ -509,6 +509,8 @@ def run_bench(opts: BenchOptions) -> BenchResult:
             info["fetch_floor"] = floor("fetch", ["--base", base, "--docs", str(opts.docs), "--threads", "16"],
                                         timeout)
             stamp(f"fetch floor: {info['fetch_floor']['pages_per_s']:.0f} pages/s")
+            info["scrapy_floor"] = floor("scrapy", ["--base", base, "--docs", str(opts.docs)], timeout)
+            stamp(f"Scrapy floor: {info['scrapy_floor']['pages_per_s']:.0f} pages/s")
             info["parse_floor"] = floor("parse", ["--docs", str(opts.docs), "--sample", str(opts.parse_sample)],
                                         timeout)
             stamp(f"parse floor: {info['parse_floor']['pages_per_s']:.0f} pages/s "
@@ -718,6 +720,7 @@ def collect_figures(info: dict[str, Any]) -> dict[str, float]:
     f: dict[str, float] = {
         "floor.fetch.pages_per_s": info["fetch_floor"]["pages_per_s"],
         "floor.parse.pages_per_s": info["parse_floor"]["pages_per_s"],
+        "floor.scrapy.pages_per_s": info["scrapy_floor"]["pages_per_s"],
     }
     for key in ("urlwatch_first", "urlwatch_recheck", "urlwatch_changed"):
         if key in info:
@@ -801,6 +804,8 @@ def render_markdown(info: dict[str, Any], f: dict[str, float]) -> str:
         "## Floors and peer", "",
         "| figure | value |", "|---|---|",
         f"| fetch floor (http.client, 16 threads, keep-alive) | {_num(fetch)} pages/s |",
+        f"| Scrapy floor (a spider that discards the pages, 16 concurrent, engine time) | "
+        f"{_num(info['scrapy_floor']['pages_per_s'])} pages/s, CPU {info['scrapy_floor']['cpu_seconds']:.1f} s |",
         f"| parse floor (BeautifulSoup+lxml `.article-content` get_text, 1 core, "
         f"{info['parse_floor']['pages']:,} pages) | {_num(parse)} pages/s |",
     ]
@@ -876,16 +881,19 @@ def render_markdown(info: dict[str, Any], f: dict[str, float]) -> str:
     if aim:
         peer = aim.get("urlwatch_first")
         lines += [f"First crawl of a fresh site of {aim['docs']:,} documents (the size the aims name):", "",
-                  "| crawler | time (s) | CPU (s) | documents/s | ÷ urlwatch | ÷ parse floor | peak RSS (MB) |",
-                  "|---|---|---|---|---|---|---|"]
+                  "| crawler | time (s) | CPU (s) | documents/s | ÷ urlwatch | ÷ parse floor | ÷ Scrapy floor "
+                  "| peak RSS (MB) |",
+                  "|---|---|---|---|---|---|---|---|"]
+        scrapy_rate = info["scrapy_floor"]["pages_per_s"]
         if peer:
             lines.append(f"| urlwatch | {peer['seconds']:.1f} | {peer['cpu_seconds']:.1f} | "
                          f"{_num(peer['pages_per_s'])} | 1.00× | {_x(peer['pages_per_s'], parse)} | "
-                         f"{peer['peak_rss_mb']:.0f} |")
+                         f"{_x(peer['pages_per_s'], scrapy_rate)} | {peer['peak_rss_mb']:.0f} |")
         for bk, r in aim["backends"].items():
             lines.append(f"| policywatch, {bk} | {r['seconds']:.1f} | {r['cpu_seconds']:.1f} | {_num(r['docs_per_s'])} | "
                          f"{_x(r['docs_per_s'], peer['pages_per_s']) if peer else '–'} | "
-                         f"{_x(r['docs_per_s'], parse)} | {r['peak_rss_mb']:.0f} |")
+                         f"{_x(r['docs_per_s'], parse)} | {_x(r['docs_per_s'], scrapy_rate)} | "
+                         f"{r['peak_rss_mb']:.0f} |")
         lines.append("")
     if d:
         lines.append(f"Diff (`monitor.compare.compare_versions`, caches cleared, every version pair of the "

@@ -68,6 +68,7 @@ def test_bench_smoke_sqlite() -> None:
         "diff.p50_ms", "diff.p95_ms", "sqlite.storage.bytes_per_version",
         "sqlite.storage.ratio_to_compressed", "sqlite.storage.ratio_to_compressed_all",
         "sqlite.digest.render_ms", "sqlite.digest.select_ms", "rss.small.peak_rss_mb", "rss.ratio",
+        "floor.scrapy.pages_per_s",
         "aim.sqlite.first.docs_per_s",
     ]
     if with_urlwatch:
