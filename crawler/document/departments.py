@@ -91,10 +91,18 @@ def canonical_department(name: str) -> str:
     return n
 
 
+# One compiled splitter per separator set: building the pattern text and looking it up in re's
+# cache on every call cost more than the split itself.
+_SPLIT_RES: dict[str, re.Pattern[str]] = {}
+
+
 def _split_top(text: str, seps: str) -> list[str]:
     """Split on any of ``seps`` outside brackets."""
     if not _BRACKETS_RE.search(text):
-        return [p.strip() for p in re.split("[" + re.escape(seps) + "]", text) if p.strip()]
+        rx = _SPLIT_RES.get(seps)
+        if rx is None:
+            rx = _SPLIT_RES[seps] = re.compile("[" + re.escape(seps) + "]")
+        return [q for p in rx.split(text) if (q := p.strip())]
     parts: list[str] = []
     depth = 0
     buf: list[str] = []
