@@ -7,14 +7,15 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from .chars import fold_width, pair_quotes, split_lines, strip_reflow_spaces
+from .chars import fold_lines, fold_width, pair_quotes, split_lines, strip_reflow_lines, strip_reflow_spaces
 from .chrome import chrome_kind
-from .injected import Finding, find_inline, spam_line_kind
+from .injected import Finding, candidate_lines, find_inline, spam_line_kind
 from .labels import heading_only, is_date_line, is_doc_number_line, match_label
 
 logger = logging.getLogger(__name__)
 
 _REPOST_MARK_RE = re.compile(r"^(?:以下为|以下是|附)?(?:全文|原文|通知全文|文件全文)(?:如下)?[::]?$")
+_REPOST_FIRST_CHARS = frozenset("以附全原通文")
 _REPOST_SCAN_LINES = 40
 _TERMINAL = frozenset("。!?;:…)〕】")
 _PROSE_MARKS = frozenset("。,、;")
@@ -71,7 +72,9 @@ def _repost_cut(norms: list[str]) -> int:
         seen += 1
         if seen > _REPOST_SCAN_LINES:
             break
-        if _REPOST_MARK_RE.match(line.replace(" ", "")):
+        # A normalized line never starts with a space, so its first character is the one the
+        # mark must start with: most lines are ruled out without building the spaceless copy.
+        if line[0] in _REPOST_FIRST_CHARS and _REPOST_MARK_RE.match(line.replace(" ", "")):
             return i + 1
     return 0
 
@@ -87,8 +90,11 @@ def clean(text: str) -> Cleaned:
     if not text:
         return out
     raw_lines = split_lines(text)
-    folded = [fold_width(r) for r in raw_lines]
-    norms = [strip_reflow_spaces(f) for f in folded]  # quotes are paired per paragraph, later
+    folded = fold_lines(text, raw_lines)
+    norms = strip_reflow_lines(text, folded)  # quotes are paired per paragraph, later
+    # Spam words and links are rare: find the few lines that may hold them in two passes over
+    # the whole text, and skip spam_line_kind/find_inline (which return "nothing") elsewhere.
+    word_lines, link_lines = candidate_lines(norms)
     start = _repost_cut(norms)
     if start:
         out.repost_header = [n for n in norms[:start] if n]
@@ -96,7 +102,8 @@ def clean(text: str) -> Cleaned:
     kept: list[tuple[str, str] | None] = []
     indented: dict[int, bool] = {}  # index in kept → the raw line started with an indent
     pending: list[tuple[int, Finding]] = []  # (index in kept, finding) to place in a zone later
-    for raw, fold, norm in zip(raw_lines[start:], folded[start:], norms[start:], strict=True):
+    for line_no in range(start, len(norms)):
+        norm = norms[line_no]
         if not norm:
             kept.append(None)
             continue
@@ -104,13 +111,19 @@ def clean(text: str) -> Cleaned:
         if kind is not None:
             out.chrome.append((kind, norm))
             continue
-        spam = spam_line_kind(norm)
-        if spam is not None:
-            pending.append((len(kept), Finding(norm, spam)))
-            kept.append(None)
-            continue
-        disp = norm if fold is raw else strip_reflow_spaces(raw)
-        new_norm, found = find_inline(norm)
+        words = line_no in word_lines
+        if words:
+            spam = spam_line_kind(norm)
+            if spam is not None:
+                pending.append((len(kept), Finding(norm, spam)))
+                kept.append(None)
+                continue
+        raw = raw_lines[line_no]
+        disp = norm if folded[line_no] is raw else strip_reflow_spaces(raw)
+        if words or line_no in link_lines:
+            new_norm, found = find_inline(norm)
+        else:
+            found = []
         if found:
             for f in found:
                 pending.append((len(kept), f))

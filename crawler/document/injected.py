@@ -28,7 +28,8 @@ _TERMS = (
     "下注", "色情", "成人", "黄色网站", "色情网站", "娱乐", "官网", "官方网站", "网站", "平台", "线上", "在线",
     "app", "APP", "下载", "注册", "登录", "入口", "首页", "网址", "体育", "直播", "美女", "视频", "开户", "手机版",
 )
-_CORE_RE = re.compile(r"买球|博彩|赌场|赌博|棋牌|投注|下注|色情")
+_CORE_WORDS = ("买球", "博彩", "赌场", "赌博", "棋牌", "投注", "下注", "色情")
+_CORE_RE = re.compile("|".join(_CORE_WORDS))
 
 
 def _alternation(words: tuple[str, ...]) -> str:
@@ -49,6 +50,12 @@ _URL_RE = re.compile(
     r"|(?<![@A-Za-z0-9.\-])[a-z0-9][a-z0-9.\-]{0,120}\.(?:" + _TLDS + r")(?![A-Za-z0-9])"
     r"(?:/[^\s,。;,;)(()“”\"'<>]*)?"
 )
+# Necessary conditions, for skipping lines in bulk (see candidate_lines): every line that
+# spam_line_kind flags holds a brand or a core word once its spaces are gone, every brand that
+# find_inline removes is one of these words too (娱乐城 here without its look-ahead), and every
+# link it removes holds http(s)://, www. or a dot, a TLD and no letter or digit after it.
+_WORD_HINT_RE = re.compile(_alternation(_GAMBLING_BRANDS + _PORN_BRANDS + _CORE_WORDS))
+_LINK_HINT_RE = re.compile(r"https?://|www\.|\.(?:" + _TLDS + r")(?![A-Za-z0-9])")
 _OFFICIAL_HOST_RE = re.compile(r"(?:^|\.)(?:gov\.cn|gov\.hk|gov\.mo)$")
 _SENTENCE_MARKS = frozenset("。;!?,,")
 
@@ -130,3 +137,27 @@ def find_inline(line: str) -> tuple[str, list[Finding]]:
     if found:
         line = line.strip(" -_|")
     return line, found
+
+
+def _line_numbers(rx: re.Pattern[str], joined: str) -> set[int]:
+    """Indexes of the lines of ``joined`` (one line per "\\n") in which ``rx`` matches."""
+    out: set[int] = set()
+    line = 0
+    pos = 0
+    for m in rx.finditer(joined):
+        start = m.start()
+        line += joined.count("\n", pos, start)
+        pos = start
+        out.add(line)
+    return out
+
+
+def candidate_lines(lines: list[str]) -> tuple[set[int], set[int]]:
+    """(word_lines, link_lines): indexes of the lines that may hold spam words and links.
+
+    For a line in neither set find_inline(line) is (line, []); for a line not in word_lines
+    spam_line_kind(line) is None and no brand is in it. Two regex passes over the whole text
+    instead of four per line.
+    """
+    joined = "\n".join(lines)
+    return _line_numbers(_WORD_HINT_RE, joined.replace(" ", "")), _line_numbers(_LINK_HINT_RE, joined)
