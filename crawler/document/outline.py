@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from .labels import SENTENCE_END, heading_only, match_label
+from .labels import SENTENCE_END, heading_body_only, match_label
 
 logger = logging.getLogger(__name__)
 
 
-@dataclass
+@dataclass(slots=True)
 class Node:
     """One heading: canonical label, kind rank, depth level, title, own text and children indexes."""
 
@@ -36,8 +36,8 @@ def heading_title(rest: str) -> str:
     """A heading's title: its first sentence (without the end mark), or the whole heading line."""
     cut = len(rest)
     for mark in SENTENCE_END:
-        k = rest.find(mark)
-        if 0 <= k < cut:
+        k = rest.find(mark, 0, cut)  # only an earlier mark can move the cut
+        if k >= 0:
             cut = k
     title = rest[:cut].strip()
     return title.rstrip(":").rstrip(":").strip()
@@ -59,7 +59,8 @@ def build_outline(lines: list[str]) -> tuple[list[Node], list[str]]:
         while stack and nodes[stack[-1]].rank >= label.rank:
             stack.pop()
         rest = line[label.end:]
-        title = rest.rstrip("。").strip() if heading_only(line, label) else heading_title(rest)
+        body = rest.rstrip("。")
+        title = body.strip() if heading_body_only(body) else heading_title(rest)  # heading_only()
         parent = stack[-1] if stack else -1
         path = (nodes[parent].path if parent >= 0 else []) + [label.text]
         node = Node(label=label.text, rank=label.rank, level=len(stack) + 1, title=title, path=path,
