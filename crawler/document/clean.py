@@ -94,7 +94,7 @@ def clean(text: str) -> Cleaned:
     norms = strip_reflow_lines(text, folded)  # quotes are paired per paragraph, later
     # Spam words and links are rare: find the few lines that may hold them in two passes over
     # the whole text, and skip spam_line_kind/find_inline (which return "nothing") elsewhere.
-    word_lines, link_lines = candidate_lines(norms)
+    suspects = candidate_lines(norms)
     start = _repost_cut(norms)
     if start:
         out.repost_header = [n for n in norms[:start] if n]
@@ -111,8 +111,8 @@ def clean(text: str) -> Cleaned:
         if kind is not None:
             out.chrome.append((kind, norm))
             continue
-        words = line_no in word_lines
-        if words:
+        suspect = line_no in suspects
+        if suspect:
             spam = spam_line_kind(norm)
             if spam is not None:
                 pending.append((len(kept), Finding(norm, spam)))
@@ -120,7 +120,7 @@ def clean(text: str) -> Cleaned:
                 continue
         raw = raw_lines[line_no]
         disp = norm if folded[line_no] is raw else strip_reflow_spaces(raw)
-        if words or line_no in link_lines:
+        if suspect:
             new_norm, found = find_inline(norm)
         else:
             found = []
@@ -198,7 +198,9 @@ def clean(text: str) -> Cleaned:
             else:
                 del lines[index]
                 del display[index]
-    out.lines = [pair_quotes(line) for line in lines]
+    # A straight double quote comes from the text itself or from a folded ＂.
+    if '"' in text or "\uff02" in text:
+        out.lines = [pair_quotes(line) for line in lines]
     return out
 
 
