@@ -77,12 +77,23 @@ def _strip_single_spaced(line: str) -> str:
     return line
 
 
-def strip_reflow_lines(text: str, lines: list[str]) -> list[str]:
-    """[strip_reflow_spaces(line) for line in lines], for lines that are ``text`` split and folded:
-    one look at the whole text tells whether any line can hold whitespace other than spaces."""
-    if any(ch in text for ch in _FOLDED_OTHER_WS):
-        return [strip_reflow_spaces(line) for line in lines]
-    return [strip_reflow_spaces(line) if "  " in line else _strip_single_spaced(line) for line in lines]
+def strip_reflow_lines(text: str, lines: list[str]) -> tuple[list[str], str]:
+    """([strip_reflow_spaces(line) for line in lines], those lines joined by newlines), for the
+    lines of ``text`` split and folded (so none holds a newline, and no whitespace but spaces
+    unless the text has \\t, \\f or \\v)."""
+    if not any(ch in text for ch in _FOLDED_OTHER_WS):
+        stripped = [line.strip(" ") for line in lines]
+        joined = "\n".join(stripped)
+        if "  " not in joined:
+            # Every whitespace run is one space and no line starts or ends with one, so a space's
+            # neighbours are in its own line: one substitution over the whole text does what one
+            # per line would.
+            if " " not in joined:
+                return stripped, joined
+            joined = _CJK_WS_RE.sub("", joined)
+            return joined.split("\n"), joined
+    out = [strip_reflow_spaces(line) for line in lines]
+    return out, "\n".join(out)
 
 
 def fold_lines(text: str, lines: list[str]) -> list[str]:

@@ -91,10 +91,10 @@ def clean(text: str) -> Cleaned:
         return out
     raw_lines = split_lines(text)
     folded = fold_lines(text, raw_lines)
-    norms = strip_reflow_lines(text, folded)  # quotes are paired per paragraph, later
-    # Spam words and links are rare: find the few lines that may hold them in two passes over
-    # the whole text, and skip spam_line_kind/find_inline (which return "nothing") elsewhere.
-    suspects = candidate_lines(norms)
+    norms, norms_text = strip_reflow_lines(text, folded)  # quotes are paired per paragraph, later
+    # Spam words and links are rare: find the few lines that may hold them in one pass over the
+    # whole text, and skip spam_line_kind/find_inline (which return "nothing") elsewhere.
+    suspects = candidate_lines(norms_text)
     start = _repost_cut(norms)
     if start:
         out.repost_header = [n for n in norms[:start] if n]
@@ -107,7 +107,8 @@ def clean(text: str) -> Cleaned:
         if not norm:
             kept.append(None)
             continue
-        kind = chrome_kind(norm)
+        # Chrome is at most 120 characters without spaces: long paragraphs skip the call.
+        kind = chrome_kind(norm) if len(norm) <= 120 or len(norm) - norm.count(" ") <= 120 else None
         if kind is not None:
             out.chrome.append((kind, norm))
             continue

@@ -178,10 +178,10 @@ def _line_numbers(rx: re.Pattern[str], joined: str) -> set[int]:
     return out
 
 
-def candidate_lines(lines: list[str]) -> set[int]:
-    """Indexes of the lines (none holding a newline) that may hold spam words or links.
+def candidate_lines(text: str) -> set[int]:
+    """Indexes of the lines of ``text`` that may hold spam words or links.
 
     For any other line find_inline(line) is (line, []) and spam_line_kind(line) is None. One
     regex pass over the whole spaceless text instead of four per line.
     """
-    return _line_numbers(_HINT_RE, "\n".join(lines).replace(" ", ""))
+    return _line_numbers(_HINT_RE, text.replace(" ", ""))
