@@ -233,6 +233,5 @@ def parse_clause(clause: str, ctx: ClauseContext | None = None) -> Roles:
             if n not in bucket:
                 bucket.append(n)
     for bucket in (roles.lead, roles.responsible, roles.implementing):
-        seen: set[str] = set()
-        bucket[:] = [n for n in bucket if not (n in seen or seen.add(n))]
+        bucket[:] = dict.fromkeys(bucket)  # first occurrence of each name, in order
     return roles

@@ -5,6 +5,9 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from functools import lru_cache
+
+from .chars import normalize_line
 
 logger = logging.getLogger(__name__)
 
@@ -163,6 +166,14 @@ def find_inline(line: str) -> tuple[str, list[Finding]]:
     if found:
         line = line.strip(" -_|")
     return line, found
+
+
+@lru_cache(maxsize=16)
+def title_inline(title: str) -> tuple[str, tuple[Finding, ...]]:
+    """find_inline(normalize_line(title)), kept for the last few titles: the metadata and the
+    injected list of a structure both need it for the same page title."""
+    line, found = find_inline(normalize_line(title))
+    return line, tuple(found)
 
 
 def _line_numbers(rx: re.Pattern[str], joined: str) -> set[int]:

@@ -10,7 +10,7 @@ from .chars import normalize_line
 from .clean import Cleaned
 from .dates import parse_date
 from .departments import distribute
-from .injected import find_inline
+from .injected import title_inline
 from .labels import DOC_NUMBER_RE, is_date_line, is_doc_number_line, match_label
 
 logger = logging.getLogger(__name__)
@@ -56,6 +56,7 @@ _DOC_CODE_ISSUERS = {
     "穗府办": "广州市人民政府办公厅",
     "穗工信": "广州市工业和信息化局",
 }
+_DOC_CODES_LONGEST_FIRST = sorted(_DOC_CODE_ISSUERS, key=len, reverse=True)
 _KIND_RULES = (
     ("work_points", re.compile(r"工作要点")),
     ("action_plan", re.compile(r"行动方案|行动计划|实施方案|工作方案|三年行动")),
@@ -94,7 +95,7 @@ def normalize_doc_number(text: str) -> tuple[str, str | None] | None:
 
 
 def _clean_title(title: str) -> str:
-    t, _ = find_inline(normalize_line(title))
+    t, _ = title_inline(title)
     t = _TITLE_SITE_SUFFIX_RE.sub("", t) if len(t) > 12 else t
     return t.strip()
 
@@ -160,7 +161,10 @@ def _consulted(text: str) -> list[str]:
     return []
 
 
-def _proposal(lines: list[str], header: list[str], title: str | None, doc_cls: str | None) -> dict[str, Any] | None:
+def _proposal(
+    lines: list[str], header: list[str], title: str | None, doc_cls: str | None,
+    signature: tuple[str | None, str | None],
+) -> dict[str, Any] | None:
     start = len(header)
     addressee = role = None
     for line in lines[start:start + 4]:
@@ -207,7 +211,7 @@ def _proposal(lines: list[str], header: list[str], title: str | None, doc_cls: s
             if r is not None:
                 result_class = r.group("c") or r.group("d")
                 break
-    signed_by, signed_on = _signature(lines)
+    signed_by, signed_on = signature  # _signature(lines), already found by the caller
     contact = None
     for line in lines[-8:]:
         c = _CONTACT_RE.search(line)
@@ -299,7 +303,8 @@ def extract_metadata(
                 if parsed:
                     doc_number, doc_cls = parsed
                     break
-    signed_by, signed_on_text = _signature(lines)
+    signature = _signature(lines)
+    signed_by, signed_on_text = signature
     signed_on = parse_date(_pm(page_metadata, "signed_on"), keep_time=False) or signed_on_text
     published = parse_date(_pm(page_metadata, "published")) or _published_from_page(c)
     validity = None
@@ -307,7 +312,7 @@ def extract_metadata(
     if pm_valid:
         validity = next((w.lstrip("已") for w in _VALIDITY_WORDS if w in pm_valid), None)
     validity = validity or _validity(c, header)
-    proposal = _proposal(lines, header, doc_title, doc_cls)
+    proposal = _proposal(lines, header, doc_title, doc_cls, signature)
     if proposal is not None:
         kind = "proposal_reply"
     if kind is None:
@@ -318,7 +323,7 @@ def extract_metadata(
         code = DOC_NUMBER_RE.match(doc_number)
         if code is not None:
             c_ = code.group("code")
-            for k in sorted(_DOC_CODE_ISSUERS, key=len, reverse=True):
+            for k in _DOC_CODES_LONGEST_FIRST:
                 if c_.startswith(k):
                     issuer = _DOC_CODE_ISSUERS[k]
                     break
