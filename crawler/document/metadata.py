@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from .chars import normalize_line
@@ -34,7 +35,12 @@ _CONTACT_RE = re.compile(
     r"联系人(?:及电话|及联系电话|和电话)?[::]?\s?(?P<name>[\u4e00-\u9fff]{2,4})[\s,,;;、]*"
     r"(?:联系)?(?:电话|手机|方式)?[::]?\s?(?P<phone>[0-9][0-9\-—() ]{5,24}[0-9])"
 )
-_RESULT_CLASS_RE = re.compile(r"(?:答复类别|办理结果|类别)[::]?\s?(?P<c>[ABC])类?|(?<![A-Za-z])(?P<d>[ABC])类(?:答复|办理)?")
+# Every alternative opens with a literal, so that search() skips through a line by its first
+# character: the letter-before check of "A类" comes after the letter (was a leading look-behind).
+_RESULT_CLASS_RE = re.compile(
+    r"答复类别[::]?\s?(?P<c1>[ABC])类?|办理结果[::]?\s?(?P<c2>[ABC])类?|类别[::]?\s?(?P<c3>[ABC])类?"
+    r"|A(?<![A-Za-z]A)类(?:答复|办理)?|B(?<![A-Za-z]B)类(?:答复|办理)?|C(?<![A-Za-z]C)类(?:答复|办理)?"
+)
 _VALIDITY_RE = re.compile(r"^(?:有效性|时效性|时效|效力|效力状态|文件状态|状态|是否有效)[::]?(?P<v>有效|失效|已失效|废止|已废止|尚未生效)$")
 _VALIDITY_WORDS = ("已废止", "废止", "已失效", "失效", "尚未生效", "有效")
 _AGENCY_SUFFIX_RE = re.compile(r"(?:厅|局|委|办公厅|办公室|政府|委员会|院|部|中心|小组|办|署|会)$")
@@ -198,7 +204,7 @@ def _proposal(
                 break
     session = None
     for src in (title or "", head_text):
-        for s in _SESSION_RE.finditer(src):
+        for s in _session_matches(src):
             if "政协" in s.group(0) or "人大" in s.group(0):
                 session = s.group(0)
                 break
@@ -209,7 +215,8 @@ def _proposal(
         for line in header + lines[-6:]:
             r = _RESULT_CLASS_RE.search(line)
             if r is not None:
-                result_class = r.group("c") or r.group("d")
+                # The class letter: a named group, or the first character of "A类…".
+                result_class = r.group("c1") or r.group("c2") or r.group("c3") or r.group(0)[0]
                 break
     signed_by, signed_on = signature  # _signature(lines), already found by the caller
     contact = None
@@ -231,6 +238,27 @@ def _proposal(
         "signed_on": signed_on,
         "contact": contact,
     }
+
+
+def _session_matches(src: str) -> Iterator[re.Match[str]]:
+    """_SESSION_RE.finditer(src), trying only the starts that can reach a 届.
+
+    Every match has 届 within its first nine characters (at most eight of 省/全国, 政协/人大, 第 and
+    numerals before it), so starts more than eight characters before the next 届 cannot match;
+    finditer tried the pattern's optional prefixes at every character of the text.
+    """
+    pos = 0
+    q = src.find("届")
+    while q >= 0:
+        for start in range(max(pos, q - 8), q):
+            m = _SESSION_RE.match(src, start)
+            if m is not None:
+                yield m
+                pos = m.end()
+                break
+        else:
+            pos = q + 1  # a match never starts at a 届
+        q = src.find("届", pos)
 
 
 def _published_from_page(c: Cleaned) -> str | None:
