@@ -45,7 +45,6 @@ _FOLD_BY_CHAR: dict[str, str] = {chr(cp): out for cp, out in _FOLD.items()}
 # Whitespace that _ANY_WS_RE knows besides the plain space. Folding turns the non-ASCII ones into
 # spaces and never produces \t, \f or \v, so a folded line holds at most these three.
 _OTHER_WS_RE = re.compile("[" + _WS.replace(" ", "") + "]")
-_FOLDED_OTHER_WS = "\t\f\v"
 
 
 def _fold_char(m: re.Match[str]) -> str:
@@ -81,7 +80,7 @@ def strip_reflow_lines(text: str, lines: list[str]) -> tuple[list[str], str]:
     """([strip_reflow_spaces(line) for line in lines], those lines joined by newlines), for the
     lines of ``text`` split and folded (so none holds a newline, and no whitespace but spaces
     unless the text has \\t, \\f or \\v)."""
-    if not any(ch in text for ch in _FOLDED_OTHER_WS):
+    if "\t" not in text and "\f" not in text and "\v" not in text:
         stripped = [line.strip(" ") for line in lines]
         joined = "\n".join(stripped)
         if "  " not in joined:

@@ -187,7 +187,7 @@ def clean(text: str) -> Cleaned:
         last_piece = norm
         last_index = i
     # Joining lines can form what no single line was (a link split over two lines): check again.
-    for index in sorted(joined, reverse=True):
+    for index in sorted(joined, reverse=True) if joined else ():
         rest, found = find_inline(lines[index])
         if found:
             out.injected.extend({"text": f.text, "kind": f.kind, "where": "body"} for f in found)
@@ -216,7 +216,9 @@ def _can_continue(cur: str) -> bool:
 
 def _full_width(kept: list[tuple[str, str] | None]) -> int:
     """The length of a full line when the text is hard-wrapped (most lines equally long), else 0."""
-    lengths = sorted(len(k[0]) for k in kept if k is not None)
+    if len(kept) < 8:
+        return 0  # fewer than 8 lines
+    lengths = sorted([len(k[0]) for k in kept if k is not None])
     if len(lengths) < 8:
         return 0
     p90 = lengths[int(0.9 * (len(lengths) - 1))]

@@ -99,6 +99,8 @@ _SPLIT_RES: dict[str, re.Pattern[str]] = {}
 def _split_top(text: str, seps: str) -> list[str]:
     """Split on any of ``seps`` outside brackets."""
     if not _BRACKETS_RE.search(text):
+        if len(seps) == 1:
+            return [q for p in text.split(seps) if (q := p.strip())]
         rx = _SPLIT_RES.get(seps)
         if rx is None:
             rx = _SPLIT_RES[seps] = re.compile("[" + re.escape(seps) + "]")
@@ -121,15 +123,11 @@ def _split_top(text: str, seps: str) -> list[str]:
 
 
 def _prefix_of(name: str) -> str | None:
-    if name.startswith("省委"):
-        return "省委"
-    if name.startswith("省"):
-        return "省"
-    if name.startswith("市委"):
-        return "市委"
-    if name.startswith("市"):
-        return "市"
-    return None
+    """省委, 省, 市委 or 市 when the name starts with it."""
+    first = name[:1]
+    if first != "省" and first != "市":
+        return None
+    return first + "委" if name[1:2] == "委" else first
 
 
 def distribute(names: list[str]) -> list[str]:
@@ -145,7 +143,7 @@ def distribute(names: list[str]) -> list[str]:
         suffix = last[k:]
         for i in range(len(out) - 1):
             n = out[i]
-            if 1 <= len(n) <= 4 and not any(c in _DEPT_SUFFIX_CHARS for c in n) and not n.endswith("市"):
+            if 1 <= len(n) <= 4 and _DEPT_SUFFIX_CHARS.isdisjoint(n) and not n.endswith("市"):
                 out[i] = n + suffix
     prefix: str | None = None
     for i, n in enumerate(out):
@@ -205,7 +203,8 @@ def parse_clause(clause: str, ctx: ClauseContext | None = None) -> Roles:
             parsed.append(([], None))
             continue
         body, role = _strip_role(seg)
-        names = distribute([n.strip().rstrip("等") for n in _split_top(body, "、") if n.strip()])
+        # _split_top's parts are stripped and never empty.
+        names = distribute([n.rstrip("等") for n in _split_top(body, "、")])
         names = [n for n in names if n]
         parsed.append((names, role))
     # Units without a role word take the role of the next segment that has one if it is

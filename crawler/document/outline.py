@@ -27,9 +27,10 @@ class Node:
     def text(self) -> str:
         return "\n".join(self.lines)
 
-    def as_dict(self) -> dict[str, object]:
-        return {"label": self.label, "level": self.level, "title": self.title, "text": self.text,
-                "path": list(self.path)}
+    def as_dict(self, text: str | None = None) -> dict[str, object]:
+        """The outline entry; ``text``: self.text when the caller has it already."""
+        return {"label": self.label, "level": self.level, "title": self.title,
+                "text": self.text if text is None else text, "path": list(self.path)}
 
 
 def heading_title(rest: str) -> str:

@@ -95,9 +95,10 @@ def select_task_nodes(nodes: list[Node], clauses: dict[int, str]) -> list[int]:
     return [i for i in top if not _NON_SUBSTANTIVE_RE.match(nodes[i].title)]
 
 
-def build_tasks(nodes: list[Node]) -> list[dict[str, object]]:
-    """The task list of the structure JSON."""
-    texts = [n.text for n in nodes]
+def build_tasks(nodes: list[Node], texts: list[str] | None = None) -> list[dict[str, object]]:
+    """The task list of the structure JSON; ``texts``: each node's text, when known already."""
+    if texts is None:
+        texts = [n.text for n in nodes]
     clauses: dict[int, str] = {}
     clause_at: dict[int, int] = {}  # where the clause's bracket opens in the node's own text
     for i, text in enumerate(texts):

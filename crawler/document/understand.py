@@ -28,7 +28,8 @@ def understand(
     c = clean(text or "")
     nodes, _preamble = build_outline(c.lines)
     metadata = extract_metadata(c, title=title, page_metadata=page_metadata)
-    tasks = build_tasks(nodes)
+    texts = [n.text for n in nodes]  # joined once for the outline and the tasks
+    tasks = build_tasks(nodes, texts)
     injected = [dict(i) for i in c.injected]
     if title:
         _, found = title_inline(title)  # the metadata's title cleaning did the same work
@@ -38,7 +39,7 @@ def understand(
     return {
         "schema": SCHEMA_VERSION,
         "metadata": metadata,
-        "outline": [n.as_dict() for n in nodes],
+        "outline": [n.as_dict(t) for n, t in zip(nodes, texts, strict=True)],
         "tasks": tasks,
         "injected": injected,
     }
