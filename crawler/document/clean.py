@@ -20,6 +20,7 @@ _REPOST_SCAN_LINES = 40
 _TERMINAL = frozenset("。!?;:…)〕】")
 _PROSE_MARKS = frozenset("。,、;")
 _INDENTS = frozenset(" \t\u3000\xa0")
+_LONG_PARAGRAPH = 256  # longer than every length _can_join tests, with room for a label
 _CONTACT_RE = re.compile(r"^(?:联系人|联系电话|电话|传真|邮箱|地址|邮编|附件|抄送|公开方式)")
 
 
@@ -163,6 +164,15 @@ def clean(text: str) -> Cleaned:
     full = _full_width(kept)
     lines = out.lines
     display = out.display
+    # A paragraph that grows by joins is kept in pieces and put together once it is complete:
+    # `lines[-1] += piece` copied the whole paragraph at every line of a hard-wrapped page. The
+    # checks read `prev` instead: the paragraph while it is short, else its first 128 and last 2
+    # characters, all that _can_join and _sep look at in a long paragraph.
+    growing: list[str] | None = None  # pieces of lines[-1] / display[-1] while they grow
+    growing_disp: list[str] = []
+    prev = ""
+    prev_len = 0
+    disp_last = ""  # display[-1][-1:]
     last_piece = ""
     last_index = -1
     joined: set[int] = set()
@@ -172,20 +182,43 @@ def clean(text: str) -> Cleaned:
         norm, disp = item
         join = False
         if lines and i > first_prose:
-            join = _can_join(lines[-1], norm)
+            join = _can_join(prev, norm)
         if lines and not join and i >= first_prose and full and len(last_piece) >= full and not indented.get(i, False):
             if i > first_prose or indented.get(last_index, False):
                 # A hard-wrapped PDF: a full line continues on the next unindented line, even after 。
                 join = _can_continue(norm)
         if join:
-            lines[-1] += _sep(lines[-1], norm) + norm
-            display[-1] += _sep(display[-1], disp) + disp
+            if growing is None:
+                growing = [lines[-1]]
+                growing_disp = [display[-1]]
+            piece = _sep(prev, norm) + norm
+            growing.append(piece)
+            if prev_len + len(piece) <= _LONG_PARAGRAPH:
+                prev += piece
+            elif prev_len <= _LONG_PARAGRAPH:
+                prev = (prev + piece)[:128] + (prev + piece)[-2:]
+            else:
+                prev = prev[:128] + (prev[-2:] + piece)[-2:]
+            prev_len += len(piece)
+            disp_piece = _sep(disp_last, disp) + disp
+            growing_disp.append(disp_piece)
+            disp_last = disp_piece[-1:] or disp_last
             joined.add(len(lines) - 1)
         else:
+            if growing is not None:
+                lines[-1] = "".join(growing)
+                display[-1] = "".join(growing_disp)
+                growing = None
             lines.append(norm)
             display.append(disp)
+            prev = norm
+            prev_len = len(norm)
+            disp_last = disp[-1:]
         last_piece = norm
         last_index = i
+    if growing is not None:
+        lines[-1] = "".join(growing)
+        display[-1] = "".join(growing_disp)
     # Joining lines can form what no single line was (a link split over two lines): check again.
     for index in sorted(joined, reverse=True) if joined else ():
         rest, found = find_inline(lines[index])
