@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from .chars import normalize_line
 
@@ -174,6 +175,17 @@ def _strip_role(seg: str) -> tuple[str, str | None]:
     return seg[: m.start()].rstrip("等"), _ROLE_MAP[m.group("role")]
 
 
+@lru_cache(maxsize=4096)
+def _parse_segment(seg: str) -> tuple[tuple[str, ...], str | None]:
+    """The departments of one clause segment and their role. Kept for the last few thousand
+    segments: the same few dozen departments and role phrases recur across the tasks of a
+    document and across the documents of a site."""
+    body, role = _strip_role(seg)
+    # _split_top's parts are stripped and never empty.
+    names = distribute([n.rstrip("等") for n in _split_top(body, "、")])
+    return tuple(n for n in names if n), role
+
+
 def parse_clause(clause: str, ctx: ClauseContext | None = None) -> Roles:
     """Parse a responsibility clause into lead / responsible / implementing departments.
 
@@ -202,11 +214,8 @@ def parse_clause(clause: str, ctx: ClauseContext | None = None) -> Roles:
             first_leads = True
             parsed.append(([], None))
             continue
-        body, role = _strip_role(seg)
-        # _split_top's parts are stripped and never empty.
-        names = distribute([n.rstrip("等") for n in _split_top(body, "、")])
-        names = [n for n in names if n]
-        parsed.append((names, role))
+        names, role = _parse_segment(seg)
+        parsed.append((list(names), role))
     # Units without a role word take the role of the next segment that has one if it is
     # 按职责分工负责-like, else count as responsible ("省委宣传部,省文化和旅游厅按职责分工负责").
     for names, role in parsed:
