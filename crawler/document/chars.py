@@ -41,6 +41,11 @@ _LINE_SPLIT_RE = re.compile(r"\r\n|\r|\n|\u2028|\u2029|\x85")
 
 
 _NEEDS_FOLD_RE = re.compile("[" + "".join(re.escape(chr(cp)) for cp in sorted(_FOLD)) + "]")
+# Every decimal digit beyond ASCII (str.isdecimal, what \d matches) lies in these ranges, in
+# U+FF10..U+FF19 (folded to ASCII) or beyond the BMP; tests check this against the Unicode data.
+ODD_DIGIT_RANGES = "\u0660-\u1c59\ua620-\uabf9"
+# The search fold_lines makes anyway, also telling whether the text can hold such digits.
+_NEEDS_FOLD_OR_ODD_DIGIT_RE = re.compile(_NEEDS_FOLD_RE.pattern[:-1] + ODD_DIGIT_RANGES + "]")
 _FOLD_BY_CHAR: dict[str, str] = {chr(cp): out for cp, out in _FOLD.items()}
 # Whitespace that _ANY_WS_RE knows besides the plain space. Folding turns the non-ASCII ones into
 # spaces and never produces \t, \f or \v, so a folded line holds at most these three.
@@ -95,12 +100,18 @@ def strip_reflow_lines(text: str, lines: list[str]) -> tuple[list[str], str]:
     return out, "\n".join(out)
 
 
-def fold_lines(text: str, lines: list[str]) -> list[str]:
-    """[fold_width(line) for line in lines] for the lines of ``text``: when the whole text needs no
-    folding, the lines themselves (the same objects, as fold_width returns)."""
-    if text.isascii() or _NEEDS_FOLD_RE.search(text) is None:
-        return lines
-    return [fold_width(line) for line in lines]
+def fold_lines(text: str, lines: list[str]) -> tuple[list[str], bool]:
+    """([fold_width(line) for line in lines], ascii_digits) for the lines of ``text``.
+
+    When the whole text needs no folding, the lines themselves (the same objects, as fold_width
+    returns). ascii_digits: then also known to hold no decimal digit but 0-9 (False: unknown).
+    """
+    if text.isascii():
+        return lines, True
+    if _NEEDS_FOLD_OR_ODD_DIGIT_RE.search(text) is None:
+        # No folding, no odd digit in the BMP; a character beyond it takes two UTF-16 units.
+        return lines, len(text.encode("utf-16-le", "surrogatepass")) == 2 * len(text)
+    return [fold_width(line) for line in lines], False
 
 
 def pair_quotes(line: str) -> str:

@@ -33,6 +33,7 @@ class Cleaned:
     injected: list[dict[str, object]] = field(default_factory=list)
     chrome: list[tuple[str, str]] = field(default_factory=list)  # (kind, normalized line)
     repost_header: list[str] = field(default_factory=list)  # a third-party site's header lines
+    ascii_digits: bool = False  # every decimal digit in the lines is 0-9 (False: not known)
 
 
 def _is_prose(line: str) -> bool:
@@ -91,7 +92,7 @@ def clean(text: str) -> Cleaned:
     if not text:
         return out
     raw_lines = split_lines(text)
-    folded = fold_lines(text, raw_lines)
+    folded, out.ascii_digits = fold_lines(text, raw_lines)
     norms, norms_text = strip_reflow_lines(text, folded)  # quotes are paired per paragraph, later
     # Spam words and links are rare: find the few lines that may hold them in one pass over the
     # whole text, and skip spam_line_kind/find_inline (which return "nothing") elsewhere.

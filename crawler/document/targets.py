@@ -48,10 +48,20 @@ def _value(num: str, mag: str | None) -> int | float:
     return int(v) if v == int(v) else round(v, 6)
 
 
-def find_targets(text: str) -> list[dict[str, object]]:
-    """Numbers with a unit in ``text`` (years, dates, ordinals and labels ignored)."""
+def find_targets(text: str, *, ascii_digits: bool = False) -> list[dict[str, object]]:
+    """Numbers with a unit in ``text`` (years, dates, ordinals and labels ignored).
+
+    ``ascii_digits``: the caller knows that the text holds no decimal digit but 0-9; then a text
+    without any (most tasks) is passed over by ten one-character searches instead of the regex,
+    which tests every character for a digit at 13 ns each.
+    """
     out: list[dict[str, object]] = []
     if not text:
+        return out
+    if ascii_digits and not (
+        "0" in text or "1" in text or "2" in text or "3" in text or "4" in text
+        or "5" in text or "6" in text or "7" in text or "8" in text or "9" in text
+    ):
         return out
     for m in _TARGET_RE.finditer(text):
         num, mag, unit = m.groups()

@@ -95,8 +95,11 @@ def select_task_nodes(nodes: list[Node], clauses: dict[int, str]) -> list[int]:
     return [i for i in top if not _NON_SUBSTANTIVE_RE.match(nodes[i].title)]
 
 
-def build_tasks(nodes: list[Node], texts: list[str] | None = None) -> list[dict[str, object]]:
-    """The task list of the structure JSON; ``texts``: each node's text, when known already."""
+def build_tasks(
+    nodes: list[Node], texts: list[str] | None = None, *, ascii_digits: bool = False
+) -> list[dict[str, object]]:
+    """The task list of the structure JSON; ``texts``: each node's text, when known already;
+    ``ascii_digits``: the nodes hold no decimal digit but 0-9 (see find_targets)."""
     if texts is None:
         texts = [n.text for n in nodes]
     clauses: dict[int, str] = {}
@@ -146,7 +149,7 @@ def build_tasks(nodes: list[Node], texts: list[str] | None = None) -> list[dict[
                 "lead": list(lead),
                 "responsible": list(responsible),
                 "implementing": list(implementing),
-                "targets": find_targets(target_text),
+                "targets": find_targets(target_text, ascii_digits=ascii_digits),
             }
         )
     return tasks

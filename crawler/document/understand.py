@@ -29,7 +29,7 @@ def understand(
     nodes, _preamble = build_outline(c.lines)
     metadata = extract_metadata(c, title=title, page_metadata=page_metadata)
     texts = [n.text for n in nodes]  # joined once for the outline and the tasks
-    tasks = build_tasks(nodes, texts)
+    tasks = build_tasks(nodes, texts, ascii_digits=c.ascii_digits)
     injected = [dict(i) for i in c.injected]
     if title:
         _, found = title_inline(title)  # the metadata's title cleaning did the same work
