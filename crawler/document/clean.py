@@ -150,7 +150,11 @@ def clean(text: str) -> Cleaned:
     prose_idx = [i for i, k in enumerate(kept) if k is not None and _is_prose(k[0])]
     first_prose = prose_idx[0] if prose_idx else len(kept)
     last_prose = prose_idx[-1] if prose_idx else -1
-    first_content = next((i for i, k in enumerate(kept) if k is not None), len(kept))
+    first_content = len(kept)
+    for i, k in enumerate(kept):
+        if k is not None:
+            first_content = i
+            break
     for idx, f in pending:
         if idx == first_content and kept[idx] is not None:
             where = "title"
@@ -183,7 +187,8 @@ def clean(text: str) -> Cleaned:
         norm, disp = item
         join = False
         if lines and i > first_prose:
-            join = _can_join(prev, norm)
+            # _can_join's first test inline: most paragraphs end a sentence.
+            join = prev[-1] not in _TERMINAL and _can_join(prev, norm)
         if lines and not join and i >= first_prose and full and len(last_piece) >= full and not indented.get(i, False):
             if i > first_prose or indented.get(last_index, False):
                 # A hard-wrapped PDF: a full line continues on the next unindented line, even after 。

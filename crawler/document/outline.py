@@ -64,8 +64,8 @@ def build_outline(lines: list[str]) -> tuple[list[Node], list[str]]:
         title = body.strip() if heading_body_only(body) else heading_title(rest)  # heading_only()
         parent = stack[-1] if stack else -1
         path = (nodes[parent].path if parent >= 0 else []) + [label.text]
-        node = Node(label=label.text, rank=label.rank, level=len(stack) + 1, title=title, path=path,
-                    lines=[line], parent=parent)
+        # Positional (label, rank, level, title, path, lines, parent): keywords cost more.
+        node = Node(label.text, label.rank, len(stack) + 1, title, path, [line], parent)
         idx = len(nodes)
         nodes.append(node)
         if parent >= 0:
