@@ -102,7 +102,7 @@ def clean(text: str) -> Cleaned:
         out.repost_header = [n for n in norms[:start] if n]
     # Pass 1: classify each line; keep (normalized, display) pairs, with None as a paragraph break.
     kept: list[tuple[str, str] | None] = []
-    indented: dict[int, bool] = {}  # index in kept → the raw line started with an indent
+    indented: set[int] = set()  # indexes in kept of the lines whose raw line started with an indent
     pending: list[tuple[int, Finding]] = []  # (index in kept, finding) to place in a zone later
     for line_no in range(start, len(norms)):
         norm = norms[line_no]
@@ -144,7 +144,8 @@ def clean(text: str) -> Cleaned:
                 out.chrome.append((kind, norm))
                 kept.append(None)
                 continue
-        indented[len(kept)] = raw[:1] in _INDENTS
+        if raw[:1] in _INDENTS:
+            indented.add(len(kept))
         kept.append((norm, disp))
     # Zones for injected items: head (before the first prose line), title, body, tail.
     prose_idx = [i for i, k in enumerate(kept) if k is not None and _is_prose(k[0])]
@@ -189,8 +190,8 @@ def clean(text: str) -> Cleaned:
         if lines and i > first_prose:
             # _can_join's first test inline: most paragraphs end a sentence.
             join = prev[-1] not in _TERMINAL and _can_join(prev, norm)
-        if lines and not join and i >= first_prose and full and len(last_piece) >= full and not indented.get(i, False):
-            if i > first_prose or indented.get(last_index, False):
+        if lines and not join and i >= first_prose and full and len(last_piece) >= full and i not in indented:
+            if i > first_prose or last_index in indented:
                 # A hard-wrapped PDF: a full line continues on the next unindented line, even after 。
                 join = _can_continue(norm)
         if join:

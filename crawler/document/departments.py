@@ -241,5 +241,6 @@ def parse_clause(clause: str, ctx: ClauseContext | None = None) -> Roles:
             if n not in bucket:
                 bucket.append(n)
     for bucket in (roles.lead, roles.responsible, roles.implementing):
-        bucket[:] = dict.fromkeys(bucket)  # first occurrence of each name, in order
+        if len(bucket) > 1:
+            bucket[:] = dict.fromkeys(bucket)  # first occurrence of each name, in order
     return roles
