@@ -47,8 +47,8 @@ ODD_DIGIT_RANGES = "\u0660-\u1c59\ua620-\uabf9"
 # The search fold_lines makes anyway, also telling whether the text can hold such digits.
 _NEEDS_FOLD_OR_ODD_DIGIT_RE = re.compile(_NEEDS_FOLD_RE.pattern[:-1] + ODD_DIGIT_RANGES + "]")
 _FOLD_BY_CHAR: dict[str, str] = {chr(cp): out for cp, out in _FOLD.items()}
-# Whitespace that _ANY_WS_RE knows besides the plain space. Folding turns the non-ASCII ones into
-# spaces and never produces \t, \f or \v, so a folded line holds at most these three.
+# Whitespace that _ANY_WS_RE knows besides the plain space (folding turns the non-ASCII ones into
+# spaces, so a folded line can only hold \t, \f or \v of them).
 _OTHER_WS_RE = re.compile("[" + _WS.replace(" ", "") + "]")
 
 

@@ -53,10 +53,8 @@ _ANY_ANCHORED_RE = re.compile(
 _ANCHORED_LIMIT = {kind: limit for kind, _, limit in _ANCHORED}
 # Characters of the widget words. Removing widget words keeps every other character, so a line
 # with three of those left can never shrink to the two characters a widget bar may leave.
-_WIDGET_CHARS = "".join(sorted(set("".join(_WIDGET_TOKENS))))
-_THREE_NON_WIDGET_RE = re.compile(
-    "(?:[" + "".join(re.escape(c) for c in _WIDGET_CHARS) + "]*[^" + "".join(re.escape(c) for c in _WIDGET_CHARS) + "]){3}"
-)
+_WIDGET_CHARS = "".join(re.escape(c) for c in sorted(set("".join(_WIDGET_TOKENS))))
+_THREE_NON_WIDGET_RE = re.compile(f"(?:[{_WIDGET_CHARS}]*[^{_WIDGET_CHARS}]){{3}}")
 
 
 def chrome_kind(line: str) -> str | None:
