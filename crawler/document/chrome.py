@@ -42,28 +42,53 @@ _BYLINE_RE = re.compile(r"^[^\d,。;,]{1,20}?\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\d{1,2
 _TIME_ONLY_RE = re.compile(r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?:\d{1,2}:\d{2}(?::\d{2})?)?$")
 
 
+# The four anchored checks of chrome_kind as one alternation, in the same order: the first that
+# matches is the kind chrome_kind reports unless its length limit rules it out. One call instead
+# of four for the many short content lines (headings, signatures) that match none.
+_ANCHORED = (("counter", _COUNTER_RE, 40), ("breadcrumb", _BREADCRUMB_RE, 60),
+             ("source_time", _SOURCE_TIME_RE, 80), ("promotion", _PROMO_RE, 120))
+_ANY_ANCHORED_RE = re.compile(
+    "|".join(f"(?P<{kind}>{rx.pattern.removeprefix('^')})" for kind, rx, _ in _ANCHORED)
+)
+_ANCHORED_LIMIT = {kind: limit for kind, _, limit in _ANCHORED}
+# Characters of the widget words. Removing widget words keeps every other character, so a line
+# with three of those left can never shrink to the two characters a widget bar may leave.
+_WIDGET_CHARS = "".join(re.escape(c) for c in sorted(set("".join(_WIDGET_TOKENS))))
+_THREE_NON_WIDGET_RE = re.compile(f"(?:[{_WIDGET_CHARS}]*[^{_WIDGET_CHARS}]){{3}}")
+
+
 def chrome_kind(line: str) -> str | None:
     """The kind of page chrome a normalized line is ("counter", "widget", ...), or None if content."""
     compact = line.replace(" ", "")
     if not compact:
         return None
     n = len(compact)
-    if n <= 40 and _COUNTER_RE.match(compact):
-        return "counter"
-    if n <= 60 and _BREADCRUMB_RE.match(compact):
-        return "breadcrumb"
-    if n <= 80 and _SOURCE_TIME_RE.match(compact):
-        return "source_time"
-    if n <= 120 and _PROMO_RE.match(compact):
-        return "promotion"
-    if n <= 40 and (_BYLINE_RE.match(compact) or _TIME_ONLY_RE.match(compact)):
+    if n > 120:
+        return None  # longer than every kind of chrome below
+    m = _ANY_ANCHORED_RE.match(compact)
+    if m is not None:
+        kind = m.lastgroup or ""
+        if n <= _ANCHORED_LIMIT[kind]:
+            return kind
+        # Too long for the first kind that matched: the checks one by one, as they read.
+        if n <= 40 and _COUNTER_RE.match(compact):
+            return "counter"
+        if n <= 60 and _BREADCRUMB_RE.match(compact):
+            return "breadcrumb"
+        if n <= 80 and _SOURCE_TIME_RE.match(compact):
+            return "source_time"
+        if _PROMO_RE.match(compact):
+            return "promotion"
+    # A byline ends in a time, so it holds a colon.
+    if n <= 40 and ((":" in compact and _BYLINE_RE.match(compact)) or _TIME_ONLY_RE.match(compact)):
         return "byline"
     if n <= 80:
-        rest = _WIDGET_RE.sub("", compact)
-        if not rest or (len(rest) <= 2 and rest != compact and not _has_cjk_word(rest)):
-            # A line made only of widget words (share/print/close/font size/accessibility bars).
-            if rest != compact:
-                return "widget"
+        if _THREE_NON_WIDGET_RE.match(compact) is None:
+            rest = _WIDGET_RE.sub("", compact)
+            if not rest or (len(rest) <= 2 and rest != compact and not _has_cjk_word(rest)):
+                # A line made only of widget words (share/print/close/font size/accessibility bars).
+                if rest != compact:
+                    return "widget"
         if _COUNTER_ANY_RE.search(compact) and len(_WIDGET_RE.sub("", _COUNTER_ANY_RE.sub("", compact))) <= 20:
             # "发布时间:… 浏览量:12 【打印】" and similar mixed chrome lines.
             if _SOURCE_TIME_RE.search(compact) or not _has_sentence_mark(compact):

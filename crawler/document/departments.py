@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from .chars import normalize_line
 
@@ -91,10 +92,20 @@ def canonical_department(name: str) -> str:
     return n
 
 
+# One compiled splitter per separator set: building the pattern text and looking it up in re's
+# cache on every call cost more than the split itself.
+_SPLIT_RES: dict[str, re.Pattern[str]] = {}
+
+
 def _split_top(text: str, seps: str) -> list[str]:
     """Split on any of ``seps`` outside brackets."""
     if not _BRACKETS_RE.search(text):
-        return [p.strip() for p in re.split("[" + re.escape(seps) + "]", text) if p.strip()]
+        if len(seps) == 1:
+            return [q for p in text.split(seps) if (q := p.strip())]
+        rx = _SPLIT_RES.get(seps)
+        if rx is None:
+            rx = _SPLIT_RES[seps] = re.compile("[" + re.escape(seps) + "]")
+        return [q for p in rx.split(text) if (q := p.strip())]
     parts: list[str] = []
     depth = 0
     buf: list[str] = []
@@ -113,15 +124,11 @@ def _split_top(text: str, seps: str) -> list[str]:
 
 
 def _prefix_of(name: str) -> str | None:
-    if name.startswith("省委"):
-        return "省委"
-    if name.startswith("省"):
-        return "省"
-    if name.startswith("市委"):
-        return "市委"
-    if name.startswith("市"):
-        return "市"
-    return None
+    """省委, 省, 市委 or 市 when the name starts with it."""
+    first = name[:1]
+    if first != "省" and first != "市":
+        return None
+    return first + "委" if name[1:2] == "委" else first
 
 
 def distribute(names: list[str]) -> list[str]:
@@ -137,7 +144,7 @@ def distribute(names: list[str]) -> list[str]:
         suffix = last[k:]
         for i in range(len(out) - 1):
             n = out[i]
-            if 1 <= len(n) <= 4 and not any(c in _DEPT_SUFFIX_CHARS for c in n) and not n.endswith("市"):
+            if 1 <= len(n) <= 4 and _DEPT_SUFFIX_CHARS.isdisjoint(n) and not n.endswith("市"):
                 out[i] = n + suffix
     prefix: str | None = None
     for i, n in enumerate(out):
@@ -168,6 +175,17 @@ def _strip_role(seg: str) -> tuple[str, str | None]:
     return seg[: m.start()].rstrip("等"), _ROLE_MAP[m.group("role")]
 
 
+@lru_cache(maxsize=4096)
+def _parse_segment(seg: str) -> tuple[tuple[str, ...], str | None]:
+    """The departments of one clause segment and their role. Kept for the last few thousand
+    segments: the same few dozen departments and role phrases recur across the tasks of a
+    document and across the documents of a site."""
+    body, role = _strip_role(seg)
+    # _split_top's parts are stripped and never empty.
+    names = distribute([n.rstrip("等") for n in _split_top(body, "、")])
+    return tuple(n for n in names if n), role
+
+
 def parse_clause(clause: str, ctx: ClauseContext | None = None) -> Roles:
     """Parse a responsibility clause into lead / responsible / implementing departments.
 
@@ -196,10 +214,8 @@ def parse_clause(clause: str, ctx: ClauseContext | None = None) -> Roles:
             first_leads = True
             parsed.append(([], None))
             continue
-        body, role = _strip_role(seg)
-        names = distribute([n.strip().rstrip("等") for n in _split_top(body, "、") if n.strip()])
-        names = [n for n in names if n]
-        parsed.append((names, role))
+        names, role = _parse_segment(seg)
+        parsed.append((list(names), role))
     # Units without a role word take the role of the next segment that has one if it is
     # 按职责分工负责-like, else count as responsible ("省委宣传部,省文化和旅游厅按职责分工负责").
     for names, role in parsed:
@@ -225,6 +241,6 @@ def parse_clause(clause: str, ctx: ClauseContext | None = None) -> Roles:
             if n not in bucket:
                 bucket.append(n)
     for bucket in (roles.lead, roles.responsible, roles.implementing):
-        seen: set[str] = set()
-        bucket[:] = [n for n in bucket if not (n in seen or seen.add(n))]
+        if len(bucket) > 1:
+            bucket[:] = dict.fromkeys(bucket)  # first occurrence of each name, in order
     return roles

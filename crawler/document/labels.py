@@ -56,16 +56,15 @@ def cn_number(s: str) -> int:
     return total + cur
 
 
-def match_label(line: str) -> Label | None:
-    """The heading label a normalized line starts with, or None."""
-    if not line:
-        return None
-    ch = line[0]
-    if not (ch == "(" or ch.isdigit() or ch in _CN_DIGITS or "\u2460" <= ch <= "\u2473"):
-        return None
-    m = _HEADING_RE.match(line)
-    if m is None:
-        return None
+# Labels by their matched text ("(一)", "12、"): a document repeats a few dozen of them, and
+# building a frozen dataclass and a Chinese numeral's value cost more than the regex match.
+# Bounded, so that random input cannot grow it without limit.
+_LABELS: dict[str, Label | None] = {}
+_LABELS_MAX = 8192
+_NOT_AFTER_L3 = ("%", "月", "日", "年", "万", "亿")
+
+
+def _label_of(m: re.Match[str]) -> Label | None:
     kind = m.lastgroup or ""
     val = m.group(kind)
     if kind in ("l1", "l2"):
@@ -76,14 +75,33 @@ def match_label(line: str) -> Label | None:
         number = ord(val) - 0x2460 + 1
     else:
         number = int(val)
-    if kind == "l3":
-        text = f"{number}."
-    else:
-        text = m.group(0)
-    rest = line[m.end():]
-    if kind == "l3" and rest[:1] in ("%", "月", "日", "年", "万", "亿"):
-        return None
+    text = f"{number}." if kind == "l3" else m.group(0)
     return Label(text=text, rank=RANK[kind], number=number, end=m.end())
+
+
+def match_label(line: str) -> Label | None:
+    """The heading label a normalized line starts with, or None."""
+    if not line:
+        return None
+    ch = line[0]
+    if not (ch == "(" or ch.isdigit() or ch in _CN_DIGITS or "\u2460" <= ch <= "\u2473"):
+        return None
+    m = _HEADING_RE.match(line)
+    if m is None:
+        return None
+    end = m.end()
+    # The matched text alone decides the kind, the number and the end (the alternatives start
+    # with different characters); only the l3 check below looks past it.
+    key = line[:end]
+    if key in _LABELS:
+        label = _LABELS[key]
+    else:
+        label = _label_of(m)
+        if len(_LABELS) < _LABELS_MAX:
+            _LABELS[key] = label
+    if label is not None and label.rank == 3 and line[end:end + 1] in _NOT_AFTER_L3:
+        return None
+    return label
 
 
 def is_date_line(line: str) -> bool:
@@ -100,6 +118,10 @@ def heading_only(line: str, label: Label | None) -> bool:
     """A heading that stands on its own line (no sentence after the title)."""
     if label is None:
         return False
-    rest = line[label.end:]
-    body = rest.rstrip("。")
-    return len(body) <= 60 and not any(c in body for c in SENTENCE_END)
+    return heading_body_only(line[label.end:].rstrip("。"))
+
+
+def heading_body_only(body: str) -> bool:
+    """heading_only for the text after the label, with its final 。 already stripped."""
+    # SENTENCE_END spelled out: a generator over it costs more than the four scans.
+    return len(body) <= 60 and "。" not in body and "!" not in body and "?" not in body and ";" not in body

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from .chars import normalize_line
 from .clean import Cleaned
 from .dates import parse_date
 from .departments import distribute
-from .injected import find_inline
+from .injected import title_inline
 from .labels import DOC_NUMBER_RE, is_date_line, is_doc_number_line, match_label
 
 logger = logging.getLogger(__name__)
@@ -34,7 +35,12 @@ _CONTACT_RE = re.compile(
     r"联系人(?:及电话|及联系电话|和电话)?[::]?\s?(?P<name>[\u4e00-\u9fff]{2,4})[\s,,;;、]*"
     r"(?:联系)?(?:电话|手机|方式)?[::]?\s?(?P<phone>[0-9][0-9\-—() ]{5,24}[0-9])"
 )
-_RESULT_CLASS_RE = re.compile(r"(?:答复类别|办理结果|类别)[::]?\s?(?P<c>[ABC])类?|(?<![A-Za-z])(?P<d>[ABC])类(?:答复|办理)?")
+# Every alternative opens with a literal, so that search() skips through a line by its first
+# character: the letter-before check of "A类" comes after the letter (was a leading look-behind).
+_RESULT_CLASS_RE = re.compile(
+    r"答复类别[::]?\s?(?P<c1>[ABC])类?|办理结果[::]?\s?(?P<c2>[ABC])类?|类别[::]?\s?(?P<c3>[ABC])类?"
+    r"|A(?<![A-Za-z]A)类(?:答复|办理)?|B(?<![A-Za-z]B)类(?:答复|办理)?|C(?<![A-Za-z]C)类(?:答复|办理)?"
+)
 _VALIDITY_RE = re.compile(r"^(?:有效性|时效性|时效|效力|效力状态|文件状态|状态|是否有效)[::]?(?P<v>有效|失效|已失效|废止|已废止|尚未生效)$")
 _VALIDITY_WORDS = ("已废止", "废止", "已失效", "失效", "尚未生效", "有效")
 _AGENCY_SUFFIX_RE = re.compile(r"(?:厅|局|委|办公厅|办公室|政府|委员会|院|部|中心|小组|办|署|会)$")
@@ -56,6 +62,7 @@ _DOC_CODE_ISSUERS = {
     "穗府办": "广州市人民政府办公厅",
     "穗工信": "广州市工业和信息化局",
 }
+_DOC_CODES_LONGEST_FIRST = sorted(_DOC_CODE_ISSUERS, key=len, reverse=True)
 _KIND_RULES = (
     ("work_points", re.compile(r"工作要点")),
     ("action_plan", re.compile(r"行动方案|行动计划|实施方案|工作方案|三年行动")),
@@ -94,7 +101,7 @@ def normalize_doc_number(text: str) -> tuple[str, str | None] | None:
 
 
 def _clean_title(title: str) -> str:
-    t, _ = find_inline(normalize_line(title))
+    t, _ = title_inline(title)
     t = _TITLE_SITE_SUFFIX_RE.sub("", t) if len(t) > 12 else t
     return t.strip()
 
@@ -160,7 +167,10 @@ def _consulted(text: str) -> list[str]:
     return []
 
 
-def _proposal(lines: list[str], header: list[str], title: str | None, doc_cls: str | None) -> dict[str, Any] | None:
+def _proposal(
+    lines: list[str], header: list[str], title: str | None, doc_cls: str | None,
+    signature: tuple[str | None, str | None],
+) -> dict[str, Any] | None:
     start = len(header)
     addressee = role = None
     for line in lines[start:start + 4]:
@@ -194,7 +204,7 @@ def _proposal(lines: list[str], header: list[str], title: str | None, doc_cls: s
                 break
     session = None
     for src in (title or "", head_text):
-        for s in _SESSION_RE.finditer(src):
+        for s in _session_matches(src):
             if "政协" in s.group(0) or "人大" in s.group(0):
                 session = s.group(0)
                 break
@@ -205,9 +215,10 @@ def _proposal(lines: list[str], header: list[str], title: str | None, doc_cls: s
         for line in header + lines[-6:]:
             r = _RESULT_CLASS_RE.search(line)
             if r is not None:
-                result_class = r.group("c") or r.group("d")
+                # The class letter: a named group, or the first character of "A类…".
+                result_class = r.group("c1") or r.group("c2") or r.group("c3") or r.group(0)[0]
                 break
-    signed_by, signed_on = _signature(lines)
+    signed_by, signed_on = signature  # _signature(lines), already found by the caller
     contact = None
     for line in lines[-8:]:
         c = _CONTACT_RE.search(line)
@@ -227,6 +238,27 @@ def _proposal(lines: list[str], header: list[str], title: str | None, doc_cls: s
         "signed_on": signed_on,
         "contact": contact,
     }
+
+
+def _session_matches(src: str) -> Iterator[re.Match[str]]:
+    """_SESSION_RE.finditer(src), trying only the starts that can reach a 届.
+
+    Every match has 届 within its first nine characters (at most eight of 省/全国, 政协/人大, 第 and
+    numerals before it), so starts more than eight characters before the next 届 cannot match;
+    finditer tried the pattern's optional prefixes at every character of the text.
+    """
+    pos = 0
+    q = src.find("届")
+    while q >= 0:
+        for start in range(max(pos, q - 8), q):
+            m = _SESSION_RE.match(src, start)
+            if m is not None:
+                yield m
+                pos = m.end()
+                break
+        else:
+            pos = q + 1  # a match never starts at a 届
+        q = src.find("届", pos)
 
 
 def _published_from_page(c: Cleaned) -> str | None:
@@ -299,7 +331,8 @@ def extract_metadata(
                 if parsed:
                     doc_number, doc_cls = parsed
                     break
-    signed_by, signed_on_text = _signature(lines)
+    signature = _signature(lines)
+    signed_by, signed_on_text = signature
     signed_on = parse_date(_pm(page_metadata, "signed_on"), keep_time=False) or signed_on_text
     published = parse_date(_pm(page_metadata, "published")) or _published_from_page(c)
     validity = None
@@ -307,7 +340,7 @@ def extract_metadata(
     if pm_valid:
         validity = next((w.lstrip("已") for w in _VALIDITY_WORDS if w in pm_valid), None)
     validity = validity or _validity(c, header)
-    proposal = _proposal(lines, header, doc_title, doc_cls)
+    proposal = _proposal(lines, header, doc_title, doc_cls, signature)
     if proposal is not None:
         kind = "proposal_reply"
     if kind is None:
@@ -318,7 +351,7 @@ def extract_metadata(
         code = DOC_NUMBER_RE.match(doc_number)
         if code is not None:
             c_ = code.group("code")
-            for k in sorted(_DOC_CODE_ISSUERS, key=len, reverse=True):
+            for k in _DOC_CODES_LONGEST_FIRST:
                 if c_.startswith(k):
                     issuer = _DOC_CODE_ISSUERS[k]
                     break

@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from .labels import SENTENCE_END, heading_only, match_label
+from .labels import SENTENCE_END, heading_body_only, match_label
 
 logger = logging.getLogger(__name__)
 
 
-@dataclass
+@dataclass(slots=True)
 class Node:
     """One heading: canonical label, kind rank, depth level, title, own text and children indexes."""
 
@@ -27,17 +27,18 @@ class Node:
     def text(self) -> str:
         return "\n".join(self.lines)
 
-    def as_dict(self) -> dict[str, object]:
-        return {"label": self.label, "level": self.level, "title": self.title, "text": self.text,
-                "path": list(self.path)}
+    def as_dict(self, text: str | None = None) -> dict[str, object]:
+        """The outline entry; ``text``: self.text when the caller has it already."""
+        return {"label": self.label, "level": self.level, "title": self.title,
+                "text": self.text if text is None else text, "path": list(self.path)}
 
 
 def heading_title(rest: str) -> str:
     """A heading's title: its first sentence (without the end mark), or the whole heading line."""
     cut = len(rest)
     for mark in SENTENCE_END:
-        k = rest.find(mark)
-        if 0 <= k < cut:
+        k = rest.find(mark, 0, cut)  # only an earlier mark can move the cut
+        if k >= 0:
             cut = k
     title = rest[:cut].strip()
     return title.rstrip(":").rstrip(":").strip()
@@ -59,11 +60,12 @@ def build_outline(lines: list[str]) -> tuple[list[Node], list[str]]:
         while stack and nodes[stack[-1]].rank >= label.rank:
             stack.pop()
         rest = line[label.end:]
-        title = rest.rstrip("。").strip() if heading_only(line, label) else heading_title(rest)
+        body = rest.rstrip("。")
+        title = body.strip() if heading_body_only(body) else heading_title(rest)  # heading_only()
         parent = stack[-1] if stack else -1
         path = (nodes[parent].path if parent >= 0 else []) + [label.text]
-        node = Node(label=label.text, rank=label.rank, level=len(stack) + 1, title=title, path=path,
-                    lines=[line], parent=parent)
+        # Positional (label, rank, level, title, path, lines, parent): keywords cost more.
+        node = Node(label.text, label.rank, len(stack) + 1, title, path, [line], parent)
         idx = len(nodes)
         nodes.append(node)
         if parent >= 0:

@@ -95,24 +95,31 @@ def select_task_nodes(nodes: list[Node], clauses: dict[int, str]) -> list[int]:
     return [i for i in top if not _NON_SUBSTANTIVE_RE.match(nodes[i].title)]
 
 
-def build_tasks(nodes: list[Node]) -> list[dict[str, object]]:
-    """The task list of the structure JSON."""
+def build_tasks(
+    nodes: list[Node], texts: list[str] | None = None, *, ascii_digits: bool = False
+) -> list[dict[str, object]]:
+    """The task list of the structure JSON; ``texts``: each node's text, when known already;
+    ``ascii_digits``: the nodes hold no decimal digit but 0-9 (see find_targets)."""
+    if texts is None:
+        texts = [n.text for n in nodes]
     clauses: dict[int, str] = {}
-    for i, n in enumerate(nodes):
-        found = find_clause(n.text)
+    clause_at: dict[int, int] = {}  # where the clause's bracket opens in the node's own text
+    for i, text in enumerate(texts):
+        found = find_clause(text)
         if found is not None:
-            clauses[i] = found[0]
+            clauses[i], clause_at[i] = found
     chosen = select_task_nodes(nodes, clauses)
     ctx = ClauseContext()
     roles_of: dict[int, tuple[list[str], list[str], list[str]]] = {}
-    for i in sorted(clauses):
+    for i in clauses:  # filled in node order, as sorted() gave them
         r = parse_clause(clauses[i], ctx)
         roles_of[i] = (r.lead, r.responsible, r.implementing)
     tasks: list[dict[str, object]] = []
     for ordinal, i in enumerate(chosen, start=1):
         n = nodes[i]
-        full = subtree_text(nodes, i)
-        body = full[len(n.label):] if full.startswith(n.label) else full
+        full = subtree_text(nodes, i) if n.children else texts[i]
+        cut = len(n.label) if full.startswith(n.label) else 0
+        body = full[cut:]
         clause = clauses.get(i)
         if clause is not None:
             lead, responsible, implementing = roles_of[i]
@@ -122,9 +129,14 @@ def build_tasks(nodes: list[Node]) -> list[dict[str, object]]:
             lead, responsible, implementing = [], [], []
         target_text = body
         if clause is not None:
-            found = find_clause(body)
-            if found is not None:
-                target_text = body[: found[1]]
+            if not n.children and clause_at[i] >= cut:
+                # body is the node's text less a prefix that the clause search never reached:
+                # find_clause(body) finds the same bracket, cut characters earlier.
+                target_text = body[: clause_at[i] - cut]
+            else:
+                found = find_clause(body)
+                if found is not None:
+                    target_text = body[: found[1]]
         tasks.append(
             {
                 "ordinal": ordinal,
@@ -137,7 +149,7 @@ def build_tasks(nodes: list[Node]) -> list[dict[str, object]]:
                 "lead": list(lead),
                 "responsible": list(responsible),
                 "implementing": list(implementing),
-                "targets": find_targets(target_text),
+                "targets": find_targets(target_text, ascii_digits=ascii_digits),
             }
         )
     return tasks

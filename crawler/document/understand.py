@@ -11,6 +11,7 @@ import logging
 from typing import Any
 
 from .clean import clean
+from .injected import title_inline
 from .metadata import extract_metadata
 from .outline import build_outline
 from .tasks import build_tasks
@@ -27,20 +28,18 @@ def understand(
     c = clean(text or "")
     nodes, _preamble = build_outline(c.lines)
     metadata = extract_metadata(c, title=title, page_metadata=page_metadata)
-    tasks = build_tasks(nodes)
+    texts = [n.text for n in nodes]  # joined once for the outline and the tasks
+    tasks = build_tasks(nodes, texts, ascii_digits=c.ascii_digits)
     injected = [dict(i) for i in c.injected]
     if title:
-        from .chars import normalize_line
-        from .injected import find_inline
-
-        _, found = find_inline(normalize_line(title))
+        _, found = title_inline(title)  # the metadata's title cleaning did the same work
         known = {i["text"] for i in injected}
         injected.extend({"text": f.text, "kind": f.kind, "where": "page_title"} for f in found if f.text not in known)
     logger.debug("understood %d lines: %d nodes, %d tasks", len(c.lines), len(nodes), len(tasks))
     return {
         "schema": SCHEMA_VERSION,
         "metadata": metadata,
-        "outline": [n.as_dict() for n in nodes],
+        "outline": [n.as_dict(t) for n, t in zip(nodes, texts, strict=True)],
         "tasks": tasks,
         "injected": injected,
     }
