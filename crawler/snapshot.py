@@ -43,6 +43,8 @@ class Snapshot:
 
 # Only these metadata fields make a new version; the rest is derived from the text anyway.
 _HASHED_METADATA = ("title", "doc_number", "signed_on", "published", "validity", "issuer")
+# What json.dumps(payload, ensure_ascii=False, sort_keys=True) builds on every call, built once.
+_HASH_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
 
 
 def content_hash(
@@ -59,7 +61,7 @@ def content_hash(
         ),
         "injected": sorted(i.get("text", "") for i in structure.get("injected") or []),
     }
-    blob = json.dumps(payload, ensure_ascii=False, sort_keys=True).encode("utf-8")
+    blob = _HASH_ENCODER.encode(payload).encode("utf-8")
     return hashlib.sha256(blob).hexdigest()
 
 

@@ -81,13 +81,18 @@ def _strip_single_spaced(line: str) -> str:
     return line
 
 
-def strip_reflow_lines(text: str, lines: list[str]) -> tuple[list[str], str]:
+def strip_reflow_lines(text: str, lines: list[str], joined: str | None = None) -> tuple[list[str], str]:
     """([strip_reflow_spaces(line) for line in lines], those lines joined by newlines), for the
     lines of ``text`` split and folded (so none holds a newline, and no whitespace but spaces
-    unless the text has \\t, \\f or \\v)."""
+    unless the text has \\t, \\f or \\v). ``joined``: "\\n".join(lines), when the caller has it."""
     if "\t" not in text and "\f" not in text and "\v" not in text:
-        stripped = [line.strip(" ") for line in lines]
-        joined = "\n".join(stripped)
+        if joined is not None and not (
+            joined.startswith(" ") or joined.endswith(" ") or " \n" in joined or "\n " in joined
+        ):
+            stripped = lines  # no line starts or ends with a space
+        else:
+            stripped = [line.strip(" ") for line in lines]
+            joined = "\n".join(stripped)
         if "  " not in joined:
             # Every whitespace run is one space and no line starts or ends with one, so a space's
             # neighbours are in its own line: one substitution over the whole text does what one

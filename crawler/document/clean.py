@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -93,7 +94,10 @@ def clean(text: str) -> Cleaned:
         return out
     raw_lines = split_lines(text)
     folded, out.ascii_digits = fold_lines(text, raw_lines)
-    norms, norms_text = strip_reflow_lines(text, folded)  # quotes are paired per paragraph, later
+    # Nothing folded and \n the only line break: the lines joined again are the text itself.
+    plain = folded is raw_lines and "\r" not in text and len(raw_lines) == text.count("\n") + 1
+    # Quotes are paired per paragraph, later.
+    norms, norms_text = strip_reflow_lines(text, folded, text if plain else None)
     # Spam words and links are rare: find the few lines that may hold them in one pass over the
     # whole text, and skip spam_line_kind/find_inline (which return "nothing") elsewhere.
     suspects = candidate_lines(norms_text)
@@ -265,7 +269,8 @@ def _full_width(kept: list[tuple[str, str] | None]) -> int:
     if p90 < 15:
         return 0
     threshold = max(1, int(p90 * 0.85))
-    near = sum(1 for n in lengths if threshold <= n <= p90 * 1.1)
+    # How many lengths lie in [threshold, p90 * 1.1], by bisection of the sorted list.
+    near = bisect_right(lengths, p90 * 1.1) - bisect_left(lengths, threshold)
     return threshold if near * 10 >= len(lengths) * 4 else 0
 
 

@@ -17,10 +17,14 @@ _UNITS = (
 # The final look-behind drops numbers with neither magnitude nor unit (a match then ends in a
 # digit), which find_targets skips anyway: no shorter number can take a unit instead, since what
 # follows it is a digit or a dot. They are half of all numbers.
-_TARGET_RE = re.compile(
+_TARGET_PATTERN = (
     r"(?P<num>\d(?<![\d.A-Za-z第]\d)\d*(?:\.\d+)?)(?P<mag>万亿|千亿|百亿|亿|千万|百万|万|千|百)?"
     r"(?P<unit>" + _UNITS + r")?(?<!\d)"
 )
+_TARGET_RE = re.compile(_TARGET_PATTERN)
+# The same for a text known to hold no decimal digit but 0-9: the engine tests a character
+# against 0-9 faster than against the Unicode digit category.
+_TARGET_ASCII_RE = re.compile(_TARGET_PATTERN.replace("[\\d", "[0-9").replace("\\d", "[0-9]"))
 _MAG = {"万亿": 10**12, "千亿": 10**11, "百亿": 10**10, "亿": 10**8, "千万": 10**7, "百万": 10**6, "万": 10**4,
         "千": 10**3, "百": 100}
 _NOT_AFTER = ("年", "月", "日", "号", "届", "次会议", "时", "分", "岁", "级", "周年", "世纪", "代", "期间")
@@ -63,7 +67,7 @@ def find_targets(text: str, *, ascii_digits: bool = False) -> list[dict[str, obj
         or "5" in text or "6" in text or "7" in text or "8" in text or "9" in text
     ):
         return out
-    for m in _TARGET_RE.finditer(text):
+    for m in (_TARGET_ASCII_RE if ascii_digits else _TARGET_RE).finditer(text):
         num, mag, unit = m.groups()
         if not unit and not mag:
             continue
