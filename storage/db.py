@@ -122,15 +122,18 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
 
 
 def migrations_dir() -> Path:
-    """Where the Alembic scripts are: the installed package, or alembic/ in a checkout."""
+    """Where the Alembic scripts are: alembic/ beside this package in a checkout, else the
+    installed package. The checkout's first: its migrations are the ones that match these
+    models, where an editable install of another checkout (a git worktree) would hand out
+    that checkout's."""
+    here = Path(__file__).resolve().parent.parent / "alembic"
+    if (here / "env.py").exists() and (here / "versions").is_dir():
+        return here
     spec = import_util.find_spec("policywatch_migrations")
     if spec is not None and spec.submodule_search_locations:
         for location in spec.submodule_search_locations:
             if (Path(location) / "env.py").exists():
                 return Path(location)
-    here = Path(__file__).resolve().parent.parent / "alembic"
-    if (here / "env.py").exists():
-        return here
     raise DatabaseError("the migration scripts are missing from this installation")
 
 
