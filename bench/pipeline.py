@@ -227,8 +227,8 @@ def events_by_type(database_url: str, after_id: int) -> dict[str, int]:
 def storage_figures(database_url: str) -> dict[str, Any]:
     """Bytes on disk per stored version, against zlib-6 of the distinct normalized texts.
 
-    The texts are read back through storage (``storage.content``): distinct by content (a blob
-    per distinct content), each compressed alone with zlib-6, the figure the aim compares with."""
+    The texts are read back through storage (``storage.content``): distinct by content (their
+    digest), each compressed alone with zlib-6, the figure the aim compares with."""
     from sqlalchemy import func, select, text
 
     from storage.content import read_blobs
@@ -268,14 +268,16 @@ def storage_figures(database_url: str) -> dict[str, Any]:
             blob_bytes["all"] = int(conn.execute(
                 select(func.coalesce(func.sum(func.length(Blob.data)), 0))).scalar())
             # the distinct normalized texts, each compressed alone; and every version's text
-            # compressed alone (no dedup: the baseline when no two documents share a body)
-            uses = conn.execute(select(Version.normalized_id, func.count())
-                                .group_by(Version.normalized_id)).all()
+            # compressed alone (no dedup: the baseline when no two documents share a body).
+            # Distinct by content (digest), not by blob: storage may keep one content twice.
+            uses = conn.execute(select(Blob.digest, func.min(Blob.id), func.count(Version.id))
+                                .join(Version, Version.normalized_id == Blob.id)
+                                .group_by(Blob.digest)).all()
             distinct = distinct_bytes = compressed = compressed_all = 0
             for start in range(0, len(uses), 200):
                 batch = uses[start:start + 200]
-                contents = read_blobs(conn, [blob_id for blob_id, _ in batch])
-                for blob_id, count in batch:
+                contents = read_blobs(conn, [blob_id for _, blob_id, _ in batch])
+                for _, blob_id, count in batch:
                     data = contents[blob_id]
                     size = len(zlib.compress(data, 6))
                     distinct += 1

@@ -13,9 +13,10 @@ most likely repeats:
   text less spaces, chrome and spam: a few bytes of edits);
 * a structure against its own normalized text (the outline and the tasks quote it) and the
   similar version's structure (the same JSON shape);
-* a page against its own text (when the page is UTF-8: other encodings would make the dictionary
-  depend on a codec's tables, and a codec that changes would leave the page unreadable) and the
-  similar version's page, else the source's latest page (the same template).
+* a page against its own text (as UTF-8 whatever the page's encoding: a dictionary made with a
+  codec would depend on that codec's tables, and a codec that changed would leave the page
+  unreadable) and the similar version's page, else a recent page of the source (the same
+  template).
 
 Chains of bases are at most MAX_DEPTH long (a template page, a document's first page, its
 revisions and near-duplicates), so that reading a blob decompresses a short, fixed chain; bases,
@@ -27,7 +28,6 @@ for its first text.
 
 from __future__ import annotations
 
-import codecs
 import hashlib
 import json
 import threading
@@ -38,7 +38,6 @@ from typing import Any
 
 import zstandard
 from sqlalchemy import Connection, bindparam, func, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from storage.models import Blob, Document, TextSketch, Version
@@ -155,8 +154,6 @@ def _core(conn: Executor) -> Connection:
 # Built once: statement construction and its cache key cost more than a small query itself.
 _SELECT_ROWS = (select(Blob.id, Blob.digest, Blob.base_id, Blob.aux_id, Blob.data)
                 .where(Blob.id.in_(bindparam("ids", expanding=True))))
-_SELECT_BASES = select(Blob.id, Blob.base_id).where(Blob.id.in_(bindparam("ids", expanding=True)))
-_SELECT_DIGESTS = select(Blob.digest, Blob.id).where(Blob.digest.in_(bindparam("digests", expanding=True)))
 
 
 def read_blobs(conn: Executor, ids: Iterable[int | None]) -> dict[int, bytes]:
@@ -274,33 +271,22 @@ _SELECT_SIMILAR = (
     .group_by(TextSketch.version_id).order_by(_SHARED.desc(), TextSketch.version_id.desc()).limit(1)
 )
 _SELECT_IDS = select(*_CONTENT_IDS).where(Version.id == bindparam("version_id"))
-_LATEST_OTHER_DOCUMENT = (
-    select(func.max(Document.id))
-    .where(Document.source_id == bindparam("source_id"), Document.id < bindparam("document_id"))
-    .scalar_subquery()
-)
+# The newest version of the source among the last TEMPLATE_WINDOW stored: a bounded walk back
+# from the newest version (a crawl stores a source's pages one after another).
+TEMPLATE_WINDOW = 1000
+_RECENT = select(Version.id, Version.document_id, *_CONTENT_IDS).order_by(Version.id.desc()) \
+    .limit(TEMPLATE_WINDOW).subquery()
 _SELECT_TEMPLATE = (
-    select(*_CONTENT_IDS).where(Version.document_id == _LATEST_OTHER_DOCUMENT, Version.raw_id.is_not(None))
-    .order_by(Version.seq.desc()).limit(1)
+    select(_RECENT.c.text_id, _RECENT.c.normalized_id, _RECENT.c.structure_id, _RECENT.c.raw_id)
+    .join(Document, Document.id == _RECENT.c.document_id)
+    .where(Document.source_id == bindparam("source_id"), _RECENT.c.document_id != bindparam("document_id"),
+           _RECENT.c.raw_id.is_not(None))
+    .order_by(_RECENT.c.id.desc()).limit(1)
 )
+_SELECT_TEXT = (select(func.min(Blob.id)).where(Blob.digest == bindparam("digest"), Blob.aux_id.is_(None)))
+_SELECT_CHAIN = select(Blob.id, Blob.base_id, Blob.digest).where(Blob.id.in_(bindparam("ids", expanding=True)))
 _INSERT_SKETCH = insert(TextSketch.__table__)
-
-
-def _insert_blob_statement(dialect: str) -> Any:
-    # Two crawl workers may store the same content at the same moment: the second one's insert
-    # does nothing, and it takes the first one's row.
-    table = Blob.__table__
-    if dialect == "postgresql":
-        stmt = postgresql.insert(table).on_conflict_do_nothing(index_elements=["digest"])
-    elif dialect == "sqlite":
-        stmt = sqlite.insert(table).on_conflict_do_nothing(index_elements=["digest"])
-    else:
-        stmt = insert(table)
-    return stmt.returning(table.c.id)
-
-
-_INSERT_BLOB = {name: _insert_blob_statement(name) for name in ("postgresql", "sqlite")}
-_SELECT_BLOB_ID = select(Blob.id).where(Blob.digest == bindparam("digest"))
+_INSERT_BLOB = insert(Blob.__table__).returning(Blob.__table__.c.id)
 
 
 def register_sketch(conn: Executor, version_id: int, keys: Sequence[int]) -> None:
@@ -325,54 +311,52 @@ def _similar_version(conn: Connection, keys: Sequence[int]) -> ContentIds | None
 
 
 def _template_version(conn: Connection, source_id: int, document_id: int) -> ContentIds | None:
-    """The latest version of the source's latest other document: a page of the same template."""
+    """A recent version of another document of the source: a page of the same template."""
     return _content_ids(conn.execute(_SELECT_TEMPLATE, {"source_id": source_id,
                                                         "document_id": document_id}).first())
 
 
 def _insert_blob(conn: Connection, key: bytes, base_id: int | None, aux_id: int | None, data: bytes) -> int:
-    stmt = _INSERT_BLOB.get(conn.dialect.name)
-    if stmt is None:
-        stmt = _insert_blob_statement(conn.dialect.name)
-    new_id = conn.execute(stmt, {"digest": key, "base_id": base_id, "aux_id": aux_id, "data": data}).scalar()
-    if new_id is None:
-        new_id = conn.execute(_SELECT_BLOB_ID, {"digest": key}).scalar_one()
-    return int(new_id)
+    return int(conn.execute(_INSERT_BLOB, {"digest": key, "base_id": base_id, "aux_id": aux_id,
+                                           "data": data}).scalar_one())
 
 
-def _bases(conn: Connection, ids: Iterable[int], *, root: bool = False) -> dict[int, tuple[int, int]]:
-    """The blob to compress against, for each reference blob: itself, unless that would make a
-    chain of bases longer than MAX_DEPTH, then its ancestor one level up; with ``root``, the
-    first of its chain. Each with its depth (the length of its own chain of bases)."""
-    parent: dict[int, int | None] = {}  # blob -> its base
-    pending = set(ids)
-    for _ in range(MAX_DEPTH + 1):
-        pending -= parent.keys()
-        if not pending:
-            break
-        for chunk in _chunks(pending):
-            for blob_id, base_id in conn.execute(_SELECT_BASES, {"ids": chunk}):
-                parent[blob_id] = base_id
-        pending = {b for b in parent.values() if b is not None}
-    out = {}
-    for blob_id in set(ids):
+class _Chains:
+    """The chains of bases above some blobs, with their digests: what a new blob may be
+    compressed against, and contents that may already be stored."""
+
+    def __init__(self, conn: Connection, ids: Iterable[int]) -> None:
+        self.parent: dict[int, int | None] = {}
+        self.digests: dict[bytes, int] = {}
+        pending = set(ids)
+        for _ in range(MAX_DEPTH + 1):
+            pending -= self.parent.keys()
+            if not pending:
+                break
+            for chunk in _chunks(pending):
+                for blob_id, base_id, key in conn.execute(_SELECT_CHAIN, {"ids": chunk}):
+                    self.parent[blob_id] = base_id
+                    self.digests.setdefault(bytes(key), blob_id)
+            pending = {b for b in self.parent.values() if b is not None}
+
+    def base(self, blob_id: int, *, root: bool) -> tuple[int, int]:
+        """(the blob to compress against, its depth) for a reference blob: itself, unless that
+        would make a chain of bases longer than MAX_DEPTH, then its ancestor one level up; with
+        ``root``, the first of its chain."""
         chain = [blob_id]
-        while (up := parent.get(chain[-1])) is not None:
+        while (up := self.parent.get(chain[-1])) is not None:
             chain.append(up)
         at = len(chain) - 1 if root else max(0, len(chain) - MAX_DEPTH)
-        out[blob_id] = (chain[at], len(chain) - 1 - at)  # (base, its depth: 0 for a root)
-    return out
+        return chain[at], len(chain) - 1 - at
 
 
 class _Writer:
-    """Stores the blobs of one version: finds what exists, reads the bases it needs, compresses."""
+    """Stores the blobs of one version: what exists is reused, what is new compressed."""
 
-    def __init__(self, conn: Connection, wanted: dict[str, bytes]) -> None:
+    def __init__(self, conn: Connection, digests: dict[str, bytes], existing: dict[bytes, int]) -> None:
         self.conn = conn
-        self.digests = {name: digest(content) for name, content in wanted.items()}
-        keys = list(set(self.digests.values()))
-        self.existing: dict[bytes, int] = {
-            bytes(d): i for d, i in conn.execute(_SELECT_DIGESTS, {"digests": keys})}
+        self.digests = digests
+        self.existing = existing
 
     def known(self, name: str) -> int | None:
         return self.existing.get(self.digests[name])
@@ -404,13 +388,6 @@ class _Writer:
         return blob_id, base_id is None
 
 
-def _is_utf8(encoding: str | None) -> bool:
-    try:
-        return codecs.lookup(encoding or "").name == "utf-8"
-    except LookupError:
-        return False
-
-
 def store_contents(conn: Executor, *, text: str, normalized_text: str, structure: bytes, raw: bytes,
                    encoding: str | None, previous: ContentIds | None, source_id: int,
                    document_id: int) -> StoredContents:
@@ -418,22 +395,32 @@ def store_contents(conn: Executor, *, text: str, normalized_text: str, structure
 
     ``previous``: the blobs of the document's previous version, when it has one. ``structure``:
     the JSON bytes (``structure_json``). Register ``sketch`` keys once the version has an id.
+
+    A text is looked up by digest among all texts (a text is stored once whatever documents and
+    sources share it); the other contents only among those of the version they are compared
+    with (the previous version, or the near-duplicate document's) and their bases: that finds
+    the same page stored again when only an attachment changed, and spares an index of every
+    page and structure (a stored page missed is stored again as a delta of a few bytes).
     """
     conn = _core(conn)
     t = text.encode("utf-8")
     n = normalized_text.encode("utf-8")
-    writer = _Writer(conn, {"text": t, "normalized": n, "structure": structure, "raw": raw})
+    contents = {"text": t, "normalized": n, "structure": structure, "raw": raw}
+    digests = {name: digest(data) for name, data in contents.items()}
+    existing: dict[bytes, int] = {}
+    text_id = conn.execute(_SELECT_TEXT, {"digest": digests["text"]}).scalar()
+    if text_id is not None:
+        existing[digests["text"]] = text_id
     keys: list[int] | None = None
     similar = previous
-    unknown = [name for name in ("text", "normalized", "structure", "raw") if writer.known(name) is None]
-    if similar is None and unknown:
-        # a new document: one that stored this text or a near-duplicate of it (also when only
-        # the page is new: the same text republished under another URL, in the same template)
+    template = None
+    if similar is None:
+        # a new document: one that stored this text or a near-duplicate of it; else the
+        # source's latest page, for the template around the text
         keys = sketch(text)
         similar = _similar_version(conn, keys)
-    template = None
-    if similar is None and ("raw" in unknown or "structure" in unknown):
-        template = _template_version(conn, source_id, document_id)
+        if similar is None:
+            template = _template_version(conn, source_id, document_id)
 
     # the bases: the similar version's blobs, or the template's page and structure, whose root
     # is taken: a document's first page, a delta against the template, is the base its
@@ -444,9 +431,12 @@ def store_contents(conn: Executor, *, text: str, normalized_text: str, structure
                 "structure": similar.structure_id, "raw": similar.raw_id}
     elif template is not None:
         refs = {"structure": template.structure_id, "raw": template.raw_id}
-    refs = {name: ref for name, ref in refs.items() if name in unknown}
-    chosen = _bases(conn, refs.values(), root=similar is None)
-    bases = {name: chosen[ref] for name, ref in refs.items()}
+    chains = _Chains(conn, refs.values())
+    for key, blob_id in chains.digests.items():
+        existing.setdefault(key, blob_id)
+    writer = _Writer(conn, digests, existing)
+    bases = {name: chains.base(ref, root=similar is None) for name, ref in refs.items()
+             if writer.known(name) is None}
     base_content = read_blobs(conn, [blob_id for blob_id, _ in bases.values()])
 
     def base(name: str) -> tuple[int, bytes, int] | None:
@@ -455,13 +445,16 @@ def store_contents(conn: Executor, *, text: str, normalized_text: str, structure
         blob_id, depth = bases[name]
         return blob_id, base_content[blob_id], depth
 
+    # A text stands alone (no aux): that is what the digest index covers (models.Blob).
     text_id, text_root = writer.put("text", t, base=base("text"))
     if n == t:
         normalized_id = text_id  # same digest: the same blob
     else:
         normalized_id, _ = writer.put("normalized", n, aux=(text_id, t), base=base("normalized"))
     structure_id, _ = writer.put("structure", structure, aux=(normalized_id, n), base=base("structure"))
-    raw_id, _ = writer.put("raw", raw, aux=(text_id, t) if _is_utf8(encoding) else None, base=base("raw"))
+    # The page against its text even when the page is not UTF-8 (then little of it matches):
+    # every blob but a text has an aux, which keeps the texts alone in the digest index.
+    raw_id, _ = writer.put("raw", raw, aux=(text_id, t), base=base("raw"))
     if text_root and keys is None:
         keys = sketch(text)
     return StoredContents(ContentIds(text_id, normalized_id, structure_id, raw_id),

@@ -90,16 +90,12 @@ def store_snapshot(
     status = "changed"
     previous: Version | None = None
     if doc is None:
-        doc = Document(
-            source_id=source_id, canonical_key=snapshot.canonical_key, url=snapshot.url,
-            first_seen_at=now, last_seen_at=now,
-        )
+        # inserted once complete (below), not inserted then updated: one row version written
+        doc = Document(source_id=source_id, canonical_key=snapshot.canonical_key, first_seen_at=now)
         session.add(doc)
-        session.flush()
         status = "new"
     else:
         previous = latest_version(session, doc.id)
-    _remember_url(session, doc, snapshot.url, now)
     doc.last_seen_at = now
     doc.missing_count = 0
     if doc.status != "active":
@@ -109,6 +105,7 @@ def store_snapshot(
     doc.raw_hash = raw_hash(snapshot.raw)
     doc.last_fetched_at = now
     if previous is not None and previous.content_hash == snapshot.content_hash:
+        _remember_url(session, doc, snapshot.url, now)
         return StoreOutcome("unchanged", doc.id, None, previous.id)
 
     doc.url = snapshot.url
@@ -119,6 +116,9 @@ def store_snapshot(
     doc.year = meta.get("year") if isinstance(meta.get("year"), int) else None
     doc.published_on = meta.get("published")
     doc.version_count = (previous.seq if previous else 0) + 1
+    if doc.id is None:
+        session.flush()
+    _remember_url(session, doc, snapshot.url, now)
     stored = store_contents(
         session, text=snapshot.text, normalized_text=snapshot.normalized_text,
         structure=structure_json(snapshot.structure), raw=snapshot.raw, encoding=snapshot.encoding,

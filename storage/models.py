@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, object_session, relationship
 from sqlalchemy.orm.exc import DetachedInstanceError
@@ -89,7 +90,8 @@ class Document(Base):
     __table_args__ = (UniqueConstraint("source_id", "canonical_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), index=True)
+    # no index of its own: the unique (source_id, canonical_key) serves lookups by source
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
     canonical_key: Mapped[str] = mapped_column(String(512))
     url: Mapped[str] = mapped_column(Text)
     title: Mapped[str] = mapped_column(Text, default="")
@@ -123,7 +125,8 @@ class DocumentUrl(Base):
     __table_args__ = (UniqueConstraint("document_id", "url"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    # no index of its own: the unique (document_id, url) serves lookups by document
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
     url: Mapped[str] = mapped_column(Text)
     first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -145,7 +148,8 @@ class Version(Base):
     __table_args__ = (UniqueConstraint("document_id", "seq"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    # no index of its own: the unique (document_id, seq) serves lookups by document
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
     seq: Mapped[int] = mapped_column(Integer)
     fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
     crawl_run_id: Mapped[int | None] = mapped_column(
@@ -219,9 +223,19 @@ class Blob(Base):
     """
 
     __tablename__ = "blobs"
+    # Texts are found by digest (stored once whatever documents share them): they are the blobs
+    # without an aux. The other blobs are found among those of the version they are compared
+    # with (storage.content.store_contents): an index of every page's and structure's digest
+    # was the largest index of the database, for the rare page stored twice. Not unique: two
+    # workers that store one new text at the same moment keep it twice, harmless; readers
+    # take the first.
+    __table_args__ = (
+        Index("ix_blobs_text_digest", "digest", sqlite_where=text("aux_id IS NULL"),
+              postgresql_where=text("aux_id IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    digest: Mapped[bytes] = mapped_column(LargeBinary(16), unique=True)
+    digest: Mapped[bytes] = mapped_column(LargeBinary(16))
     base_id: Mapped[int | None] = mapped_column(ForeignKey("blobs.id"), default=None)
     aux_id: Mapped[int | None] = mapped_column(ForeignKey("blobs.id"), default=None)
     data: Mapped[bytes] = mapped_column(LargeBinary)

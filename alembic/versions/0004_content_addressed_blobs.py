@@ -31,6 +31,10 @@ depends_on: str | Sequence[str] | None = None
 OLD = ("raw", "text", "normalized_text", "structure")
 NEW = ("text_id", "normalized_id", "structure_id", "raw_id")
 BATCH = 200
+REDUNDANT = [("documents", "ix_documents_source_id"), ("document_urls", "ix_document_urls_document_id"),
+             ("versions", "ix_versions_document_id")]
+REDUNDANT_COLUMN = {"ix_documents_source_id": "source_id", "ix_document_urls_document_id": "document_id",
+                    "ix_versions_document_id": "document_id"}
 
 versions = sa.table(
     "versions", sa.column("id", sa.Integer), sa.column("document_id", sa.Integer),
@@ -56,8 +60,14 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["aux_id"], ["blobs.id"], name=op.f("fk_blobs_aux_id_blobs")),
         sa.ForeignKeyConstraint(["base_id"], ["blobs.id"], name=op.f("fk_blobs_base_id_blobs")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_blobs")),
-        sa.UniqueConstraint("digest", name=op.f("uq_blobs_digest")),
     )
+    # texts by digest (the blobs without an aux): see storage.models.Blob
+    op.create_index("ix_blobs_text_digest", "blobs", ["digest"], sqlite_where=sa.text("aux_id IS NULL"),
+                    postgresql_where=sa.text("aux_id IS NULL"))
+    # Indexes that repeat the first column of a unique constraint of the same table: every
+    # lookup they served, the constraint's index serves; they only took room.
+    for table, index in REDUNDANT:
+        op.drop_index(index, table_name=table)
     op.create_table(
         "text_sketches",
         sa.Column("key", sa.BigInteger(), autoincrement=False, nullable=False),
@@ -138,4 +148,7 @@ def downgrade() -> None:
         for name in OLD:
             batch.alter_column(name, existing_type=sa.LargeBinary(), nullable=False)
     op.drop_table("text_sketches")
+    op.drop_index("ix_blobs_text_digest", table_name="blobs")
     op.drop_table("blobs")
+    for table, index in REDUNDANT:
+        op.create_index(index, table, [REDUNDANT_COLUMN[index]])
