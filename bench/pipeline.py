@@ -259,9 +259,8 @@ def storage_figures(database_url: str) -> dict[str, Any]:
             # logical bytes of the blobs the versions refer to, by what they hold (the text and
             # the normalized text are one blob when equal: counted in both)
             blob_bytes = {}
-            for role, column in (("raw", Version.raw_id), ("text", Version.text_id),
-                                 ("normalized_text", Version.normalized_id),
-                                 ("structure", Version.structure_id)):
+            for role, column in (("page", Version.page_id), ("text", Version.text_id),
+                                 ("normalized_text", Version.normalized_id)):
                 blob_bytes[role] = int(conn.execute(
                     select(func.coalesce(func.sum(func.length(Blob.data)), 0))
                     .where(Blob.id.in_(select(column).distinct()))).scalar())
@@ -871,13 +870,13 @@ def render_markdown(info: dict[str, Any], f: dict[str, float]) -> str:
     lines += ["", "Storage breakdown: the contents are blobs (`storage.content`), stored once per distinct "
               "content, zstd against similar contents; logical bytes of the blobs the versions refer to, "
               "then on-disk bytes by table with its indexes:", ""]
-    lines += ["| backend | on disk | blobs: pages | texts | normalized | structures | all blobs | "
-              "distinct texts, zlib-6 |", "|---|---|---|---|---|---|---|---|"]
+    lines += ["| backend | on disk | blobs: pages (body + structure) | texts | normalized | all blobs | "
+              "distinct texts, zlib-6 |", "|---|---|---|---|---|---|---|"]
     for bk, b in info["backends"].items():
         s = b["storage"]
         c = s["blob_bytes"]
-        lines.append(f"| {bk} | {s['bytes'] / MB:.2f} MB | {c['raw'] / MB:.2f} MB | {c['text'] / MB:.2f} MB | "
-                     f"{c['normalized_text'] / MB:.2f} MB | {c['structure'] / MB:.2f} MB | {c['all'] / MB:.2f} MB | "
+        lines.append(f"| {bk} | {s['bytes'] / MB:.2f} MB | {c['page'] / MB:.2f} MB | {c['text'] / MB:.2f} MB | "
+                     f"{c['normalized_text'] / MB:.2f} MB | {c['all'] / MB:.2f} MB | "
                      f"{s['compressed_bytes'] / MB:.2f} MB ({s['distinct_texts']:,} texts, "
                      f"{s['distinct_text_bytes'] / MB:.1f} MB raw) |")
     for bk, b in info["backends"].items():

@@ -11,12 +11,11 @@ most likely repeats:
   by ``sketch``: min-hashes of its lines), else alone;
 * a normalized text against its own text and the similar version's normalized text (it is the
   text less spaces, chrome and spam: a few bytes of edits);
-* a structure against its own normalized text (the outline and the tasks quote it) and the
-  similar version's structure (the same JSON shape);
-* a page against its own text (as UTF-8 whatever the page's encoding: a dictionary made with a
-  codec would depend on that codec's tables, and a codec that changed would leave the page
-  unreadable) and the similar version's page, else a recent page of the source (the same
-  template).
+* a page (the structure JSON and the response body, one blob) against its own text (the outline
+  and the tasks quote it, the body wraps it; as UTF-8 whatever the page's encoding: a dictionary
+  made with a codec would depend on that codec's tables, and a codec that changed would leave
+  the page unreadable) and the similar version's page, else a recent page of the source (the
+  same template and the same JSON shape).
 
 Chains of bases are at most MAX_DEPTH long (a template page, a document's first page, its
 revisions and near-duplicates), so that reading a blob decompresses a short, fixed chain; bases,
@@ -30,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import struct
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
@@ -72,6 +72,19 @@ def structure_json(structure: Any) -> bytes:
     """The stored form of a structure: UTF-8 JSON, no escapes, no spaces (as migration 0003 wrote
     it, so that converted and new structures read back the same way)."""
     return json.dumps(structure, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def join_page(structure: bytes, raw: bytes) -> bytes:
+    """One blob for what a fetch gave and what was parsed from it: the structure JSON and the
+    response body, behind the structure's length (4 bytes, big-endian). One row, not two, for
+    contents always stored together: at a hundred bytes a delta, a row's own bytes counted."""
+    return struct.pack(">I", len(structure)) + structure + raw
+
+
+def split_page(page: bytes) -> tuple[bytes, bytes]:
+    """(structure JSON, response body) of a page blob."""
+    (size,) = struct.unpack_from(">I", page)
+    return page[4:4 + size], page[4 + size:]
 
 
 # -- compression -----------------------------------------------------------------------------
@@ -204,8 +217,8 @@ def read_blob(conn: Executor, blob_id: int) -> bytes:
 FIELDS: dict[str, tuple[str, Any]] = {
     "text": ("text_id", lambda b: b.decode("utf-8")),
     "normalized_text": ("normalized_id", lambda b: b.decode("utf-8")),
-    "structure": ("structure_id", json.loads),
-    "raw": ("raw_id", bytes),
+    "structure": ("page_id", lambda b: json.loads(split_page(b)[0])),
+    "raw": ("page_id", lambda b: split_page(b)[1]),
 }
 
 
@@ -225,11 +238,13 @@ def load_contents(session: Session, versions: Sequence[Version],
 
 def structures_by_version(session: Session, version_ids: Iterable[int]) -> dict[int, Any]:
     """The structure of some versions, by version id, in a few queries."""
-    pairs: list[tuple[int, int]] = []
+    out: dict[int, Any] = {}
+    # a chunk at a time: the pages come with the structures, and only the structures are kept
     for chunk in _chunks({i for i in version_ids if i is not None}):
-        pairs += session.execute(select(Version.id, Version.structure_id).where(Version.id.in_(chunk))).all()
-    contents = read_blobs(session, {blob for _, blob in pairs})
-    return {vid: json.loads(contents[blob]) for vid, blob in pairs}
+        pairs = session.execute(select(Version.id, Version.page_id).where(Version.id.in_(chunk))).all()
+        contents = read_blobs(session, {blob for _, blob in pairs})
+        out.update((vid, json.loads(split_page(contents[blob])[0])) for vid, blob in pairs)
+    return out
 
 
 # -- writing ---------------------------------------------------------------------------------
@@ -239,12 +254,11 @@ class ContentIds:
 
     text_id: int
     normalized_id: int
-    structure_id: int
-    raw_id: int
+    page_id: int
 
     @classmethod
     def of(cls, version: Any) -> ContentIds | None:
-        ids = (version.text_id, version.normalized_id, version.structure_id, version.raw_id)
+        ids = (version.text_id, version.normalized_id, version.page_id)
         return None if None in ids else cls(*ids)
 
 
@@ -263,7 +277,7 @@ def sketch(text: str) -> list[int]:
     return keys[:SKETCH_KEYS]
 
 
-_CONTENT_IDS = (Version.text_id, Version.normalized_id, Version.structure_id, Version.raw_id)
+_CONTENT_IDS = (Version.text_id, Version.normalized_id, Version.page_id)
 _SHARED = func.count().label("shared")
 _SELECT_SIMILAR = (
     select(TextSketch.version_id, _SHARED)
@@ -277,10 +291,10 @@ TEMPLATE_WINDOW = 1000
 _RECENT = select(Version.id, Version.document_id, *_CONTENT_IDS).order_by(Version.id.desc()) \
     .limit(TEMPLATE_WINDOW).subquery()
 _SELECT_TEMPLATE = (
-    select(_RECENT.c.text_id, _RECENT.c.normalized_id, _RECENT.c.structure_id, _RECENT.c.raw_id)
+    select(_RECENT.c.text_id, _RECENT.c.normalized_id, _RECENT.c.page_id)
     .join(Document, Document.id == _RECENT.c.document_id)
     .where(Document.source_id == bindparam("source_id"), _RECENT.c.document_id != bindparam("document_id"),
-           _RECENT.c.raw_id.is_not(None))
+           _RECENT.c.page_id.is_not(None))
     .order_by(_RECENT.c.id.desc()).limit(1)
 )
 _SELECT_TEXT = (select(func.min(Blob.id)).where(Blob.digest == bindparam("digest"), Blob.aux_id.is_(None)))
@@ -405,7 +419,8 @@ def store_contents(conn: Executor, *, text: str, normalized_text: str, structure
     conn = _core(conn)
     t = text.encode("utf-8")
     n = normalized_text.encode("utf-8")
-    contents = {"text": t, "normalized": n, "structure": structure, "raw": raw}
+    page = join_page(structure, raw)
+    contents = {"text": t, "normalized": n, "page": page}
     digests = {name: digest(data) for name, data in contents.items()}
     existing: dict[bytes, int] = {}
     text_id = conn.execute(_SELECT_TEXT, {"digest": digests["text"]}).scalar()
@@ -427,10 +442,9 @@ def store_contents(conn: Executor, *, text: str, normalized_text: str, structure
     # revisions and near-duplicates will use (a chain of two)
     refs: dict[str, int] = {}
     if similar is not None:
-        refs = {"text": similar.text_id, "normalized": similar.normalized_id,
-                "structure": similar.structure_id, "raw": similar.raw_id}
+        refs = {"text": similar.text_id, "normalized": similar.normalized_id, "page": similar.page_id}
     elif template is not None:
-        refs = {"structure": template.structure_id, "raw": template.raw_id}
+        refs = {"page": template.page_id}
     chains = _Chains(conn, refs.values())
     for key, blob_id in chains.digests.items():
         existing.setdefault(key, blob_id)
@@ -451,11 +465,10 @@ def store_contents(conn: Executor, *, text: str, normalized_text: str, structure
         normalized_id = text_id  # same digest: the same blob
     else:
         normalized_id, _ = writer.put("normalized", n, aux=(text_id, t), base=base("normalized"))
-    structure_id, _ = writer.put("structure", structure, aux=(normalized_id, n), base=base("structure"))
     # The page against its text even when the page is not UTF-8 (then little of it matches):
     # every blob but a text has an aux, which keeps the texts alone in the digest index.
-    raw_id, _ = writer.put("raw", raw, aux=(text_id, t), base=base("raw"))
+    page_id, _ = writer.put("page", page, aux=(text_id, t), base=base("page"))
     if text_root and keys is None:
         keys = sketch(text)
-    return StoredContents(ContentIds(text_id, normalized_id, structure_id, raw_id),
+    return StoredContents(ContentIds(text_id, normalized_id, page_id),
                           keys if text_root and keys else [])

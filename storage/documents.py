@@ -140,8 +140,7 @@ def store_snapshot(
         last_modified=snapshot.last_modified,
         text_id=stored.ids.text_id,
         normalized_id=stored.ids.normalized_id,
-        structure_id=stored.ids.structure_id,
-        raw_id=stored.ids.raw_id,
+        page_id=stored.ids.page_id,
     )
     session.add(version)
     session.flush()

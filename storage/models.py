@@ -164,12 +164,12 @@ class Version(Base):
     etag: Mapped[str | None] = mapped_column(String(256), default=None)
     last_modified: Mapped[str | None] = mapped_column(String(64), default=None)
     # The contents, by blob: the extracted text as published (UTF-8), the normalized text (the
-    # same blob as the text when they are equal), the structure (JSON, UTF-8), the response body
-    # byte for byte. No ON DELETE: a blob may be shared by versions of many documents.
+    # same blob as the text when they are equal), the page: the structure (JSON, UTF-8) and the
+    # response body byte for byte (storage.content.join_page). No ON DELETE: a blob may be
+    # shared by versions of many documents.
     text_id: Mapped[int] = mapped_column(ForeignKey("blobs.id"))
     normalized_id: Mapped[int] = mapped_column(ForeignKey("blobs.id"))
-    structure_id: Mapped[int] = mapped_column(ForeignKey("blobs.id"))
-    raw_id: Mapped[int] = mapped_column(ForeignKey("blobs.id"))
+    page_id: Mapped[int] = mapped_column(ForeignKey("blobs.id"))
 
     document: Mapped[Document] = relationship()
 
@@ -209,7 +209,7 @@ class Version(Base):
 
 
 class Blob(Base):
-    """One distinct content (a text, a normalized text, a structure JSON, a response body).
+    """One distinct content (a text, a normalized text, a page: structure JSON and response body).
 
     ``digest`` (the first 16 bytes of its SHA-256) makes it content-addressed: stored once
     whatever number of versions, documents or sources share it. ``data`` is one format byte and a

@@ -104,15 +104,15 @@ def test_contents_read_back_exactly_and_are_stored_once(sessions) -> None:
         rows = {v.id: v for v in s.scalars(select(Version).where(Version.id.in_(ids)))}
         v1, v2, v3, _, _, _, _, v1b, rev, att = (rows[i] for i in ids)
         # one blob per content, whatever the document or source
-        assert v1.text_id == v2.text_id == v1b.text_id and v1.structure_id == v2.structure_id
+        assert v1.text_id == v2.text_id == v1b.text_id and v1.page_id == v2.page_id == v1b.page_id
         assert v3.normalized_id == v3.text_id
-        assert att.raw_id == rev.raw_id and att.text_id == rev.text_id
+        assert att.page_id == rev.page_id and att.text_id == rev.text_id
         # near-duplicates and revisions are deltas against what they repeat
         blobs = {b.id: b for b in s.scalars(select(Blob))}
         assert blobs[v3.text_id].base_id == v1.text_id
         assert blobs[rev.text_id].base_id == v1.text_id
         assert len(blobs[v3.text_id].data) < 100
-        assert len(blobs[rev.raw_id].data) < len(content.compress(revised.raw))
+        assert len(blobs[rev.page_id].data) < len(content.compress(revised.raw))
         # a blob's references are older blobs (no cycles), chains of bases stay short
         for b in blobs.values():
             assert all(ref is None or ref < b.id for ref in (b.base_id, b.aux_id))
@@ -135,8 +135,7 @@ def test_near_duplicates_of_a_new_document_are_found_by_sketch(sessions) -> None
         for vid in later:
             v = s.get(Version, vid)
             assert s.get(Blob, v.text_id).base_id == root.text_id
-            assert v.structure_id == root.structure_id  # the same structure: the same blob
-            assert s.get(Blob, v.raw_id).base_id == root.raw_id
+            assert s.get(Blob, v.page_id).base_id == root.page_id
     got = read_back(sessions, later)
     assert [got[v][0] for v in later] == texts
 

@@ -2,8 +2,9 @@
 
 Each version held its text, normalized text, structure and raw page, each zlib-compressed on its
 own: about 30 KB a version, 16× the compressed distinct texts on the benchmark's site, where
-documents republish the same bodies in the same template. The four columns become references
-to ``blobs``: one row per distinct content, zstd-compressed against the contents it repeats.
+documents republish the same bodies in the same template. The four columns become three
+references to ``blobs`` (text, normalized text, page: structure and body together): one row per
+distinct content, zstd-compressed against the contents it repeats.
 ``text_sketches`` finds near-duplicate texts for new documents.
 
 Existing versions are converted in id order, through the very code that stores new ones (each
@@ -21,7 +22,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from storage.content import ContentIds, read_blobs, register_sketch, store_contents
+from storage.content import ContentIds, read_blobs, register_sketch, split_page, store_contents
 
 revision: str = "0004"
 down_revision: str | None = "0003"
@@ -29,7 +30,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 OLD = ("raw", "text", "normalized_text", "structure")
-NEW = ("text_id", "normalized_id", "structure_id", "raw_id")
+NEW = ("text_id", "normalized_id", "page_id")
 BATCH = 200
 REDUNDANT = [("documents", "ix_documents_source_id"), ("document_urls", "ix_document_urls_document_id"),
              ("versions", "ix_versions_document_id")]
@@ -95,7 +96,7 @@ def upgrade() -> None:
             previous = conn.execute(
                 sa.select(*(versions.c[name] for name in NEW))
                 .where(versions.c.document_id == row.document_id, versions.c.seq < row.seq,
-                       versions.c.raw_id.is_not(None))
+                       versions.c.page_id.is_not(None))
                 .order_by(versions.c.seq.desc()).limit(1)
             ).first()
             stored = store_contents(
@@ -108,7 +109,7 @@ def upgrade() -> None:
             )
             conn.execute(versions.update().where(versions.c.id == row.id).values(
                 text_id=stored.ids.text_id, normalized_id=stored.ids.normalized_id,
-                structure_id=stored.ids.structure_id, raw_id=stored.ids.raw_id))
+                page_id=stored.ids.page_id))
             register_sketch(conn, row.id, stored.sketch)
         last = rows[-1].id
 
@@ -135,11 +136,12 @@ def downgrade() -> None:
             break
         contents = read_blobs(conn, {getattr(row, name) for row in rows for name in NEW})
         for row in rows:
+            structure, raw = split_page(contents[row.page_id])
             conn.execute(versions.update().where(versions.c.id == row.id).values(
-                raw=zlib.compress(contents[row.raw_id], 6),
+                raw=zlib.compress(raw, 6),
                 text=zlib.compress(contents[row.text_id], 6),
                 normalized_text=zlib.compress(contents[row.normalized_id], 6),
-                structure=zlib.compress(contents[row.structure_id], 6)))
+                structure=zlib.compress(structure, 6)))
         last = rows[-1].id
     with op.batch_alter_table("versions") as batch:
         for name in NEW:
