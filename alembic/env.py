@@ -44,14 +44,35 @@ def run_migrations_online() -> None:
 
 
 def _run(connection) -> None:  # noqa: ANN001 - alembic hands us a Connection
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # Batch migrations rebuild a SQLite table (copy, DROP, rename); with foreign keys on,
+        # that DROP deletes every row first and fires the ON DELETE actions of the tables that
+        # point at it (change events lost their versions that way). The pragma only takes
+        # effect outside a transaction: before the migrations' one.
+        if connection.in_transaction():
+            connection.commit()
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        connection.commit()
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
         compare_type=True,
-        render_as_batch=connection.dialect.name == "sqlite",
+        render_as_batch=sqlite,
     )
-    with context.begin_transaction():
-        context.run_migrations()
+    try:
+        with context.begin_transaction():
+            context.run_migrations()
+            if sqlite:
+                problems = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if problems:
+                    raise RuntimeError(f"the migration broke foreign keys: {problems[:5]}")
+    finally:
+        if sqlite:
+            if connection.in_transaction():
+                connection.commit()
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
 
 
 if context.is_offline_mode():

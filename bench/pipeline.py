@@ -227,11 +227,15 @@ def events_by_type(database_url: str, after_id: int) -> dict[str, int]:
 
 
 def storage_figures(database_url: str) -> dict[str, Any]:
-    """Bytes on disk per stored version, against zlib-6 of the distinct normalized texts."""
+    """Bytes on disk per stored version, against zlib-6 of the distinct normalized texts.
+
+    The texts are read back through storage (``storage.content``): distinct by content (their
+    digest), each compressed alone with zlib-6, the figure the aim compares with."""
     from sqlalchemy import func, select, text
 
+    from storage.content import read_blobs
     from storage.db import make_engine
-    from storage.models import Version
+    from storage.models import Blob, Version
 
     engine = make_engine(database_url)
     out: dict[str, Any] = {}
@@ -245,7 +249,6 @@ def storage_figures(database_url: str) -> dict[str, Any]:
                 wal = Path(str(path) + "-wal")
                 on_disk = path.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
                 out["how"] = "SQLite file + -wal after PRAGMA wal_checkpoint(TRUNCATE)"
-                size = "length(CAST({} AS BLOB))"
             else:
                 on_disk = int(conn.execute(text(
                     "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
@@ -254,29 +257,34 @@ def storage_figures(database_url: str) -> dict[str, Any]:
                 out["database_bytes"] = int(conn.execute(text(
                     "SELECT pg_database_size(current_database())")).scalar())
                 out["how"] = "sum of pg_total_relation_size (heap + TOAST + indexes) of the tables"
-                size = "octet_length(CAST({} AS TEXT))"
-            columns = {}
-            for column in ("raw", "text", "normalized_text", "structure", "attachments"):
-                expr = size.format(column) if column != "raw" else (
-                    "length(raw)" if engine.dialect.name == "sqlite" else "octet_length(raw)")
-                columns[column] = int(conn.execute(text(f"SELECT coalesce(sum({expr}), 0) FROM versions")).scalar())
-            distinct = 0
-            distinct_bytes = 0
-            compressed = 0
-            result = conn.execution_options(stream_results=True, yield_per=200).execute(
-                select(Version.normalized_text).distinct())
-            for (value,) in result:
-                data = (value or "").encode("utf-8")
-                distinct += 1
-                distinct_bytes += len(data)
-                compressed += len(zlib.compress(data, 6))
-            # every version's text, not deduplicated: the baseline when no two documents share a
-            # body (real sites; the synthetic bodies repeat per seed)
-            compressed_all = 0
-            result = conn.execution_options(stream_results=True, yield_per=200).execute(
-                select(Version.normalized_text))
-            for (value,) in result:
-                compressed_all += len(zlib.compress((value or "").encode("utf-8"), 6))
+            out["table_bytes"] = table_bytes(conn)
+            # logical bytes of the blobs the versions refer to, by what they hold (the text and
+            # the normalized text are one blob when equal: counted in both)
+            blob_bytes = {}
+            for role, column in (("page", Version.page_id), ("text", Version.text_id),
+                                 ("normalized_text", Version.normalized_id)):
+                blob_bytes[role] = int(conn.execute(
+                    select(func.coalesce(func.sum(func.length(Blob.data)), 0))
+                    .where(Blob.id.in_(select(column).distinct()))).scalar())
+            blob_bytes["all"] = int(conn.execute(
+                select(func.coalesce(func.sum(func.length(Blob.data)), 0))).scalar())
+            # the distinct normalized texts, each compressed alone; and every version's text
+            # compressed alone (no dedup: the baseline when no two documents share a body).
+            # Distinct by content (digest), not by blob: storage may keep one content twice.
+            uses = conn.execute(select(Blob.digest, func.min(Blob.id), func.count(Version.id))
+                                .join(Version, Version.normalized_id == Blob.id)
+                                .group_by(Blob.digest)).all()
+            distinct = distinct_bytes = compressed = compressed_all = 0
+            for start in range(0, len(uses), 200):
+                batch = uses[start:start + 200]
+                contents = read_blobs(conn, [blob_id for _, blob_id, _ in batch])
+                for _, blob_id, count in batch:
+                    data = contents[blob_id]
+                    size = len(zlib.compress(data, 6))
+                    distinct += 1
+                    distinct_bytes += len(data)
+                    compressed += size
+                    compressed_all += size * count
     finally:
         engine.dispose()
     out.update({
@@ -285,9 +293,30 @@ def storage_figures(database_url: str) -> dict[str, Any]:
         "compressed_bytes": compressed, "ratio_to_compressed": on_disk / max(compressed, 1),
         "compressed_all_bytes": compressed_all,
         "ratio_to_compressed_all": on_disk / max(compressed_all, 1),
-        "column_bytes": columns,
+        "blob_bytes": blob_bytes,
     })
     return out
+
+
+def table_bytes(conn: Any) -> dict[str, int]:
+    """Bytes on disk of each table with its indexes (SQLite: from dbstat, when compiled in;
+    PostgreSQL: heap + TOAST + indexes)."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    if conn.dialect.name == "sqlite":
+        try:
+            rows = conn.execute(text(
+                "SELECT coalesce(m.tbl_name, d.name), sum(d.pgsize) FROM dbstat d "
+                "LEFT JOIN sqlite_schema m ON m.name = d.name GROUP BY 1")).all()
+        except DBAPIError:
+            return {}
+    else:
+        rows = conn.execute(text(
+            "SELECT c.relname, pg_total_relation_size(c.oid) FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = 'public' AND c.relkind = 'r'")).all()
+    return {str(name): int(size) for name, size in rows}
 
 
 def clear_diff_caches() -> None:
@@ -906,16 +935,24 @@ def render_markdown(info: dict[str, Any], f: dict[str, float]) -> str:
                      f"{f['rss.small.peak_rss_mb'] * f['rss.ratio']:.0f} MB at {docs:,}: {f['rss.ratio']:.2f}× "
                      f"(first crawl of {int(f['rss.small.docs']):,}: {small['seconds']:.1f} s, "
                      f"{small['docs_per_s']:.1f} docs/s).")
-    lines += ["", "Storage breakdown (logical bytes of the versions columns, before any page/TOAST compression):", ""]
-    lines += ["| backend | on disk | raw (zlib) | text | normalized_text | structure (JSON) | distinct texts, zlib-6 |",
-              "|---|---|---|---|---|---|---|"]
+    lines += ["", "Storage breakdown: the contents are blobs (`storage.content`), stored once per distinct "
+              "content, zstd against similar contents; logical bytes of the blobs the versions refer to, "
+              "then on-disk bytes by table with its indexes:", ""]
+    lines += ["| backend | on disk | blobs: pages (body + structure) | texts | normalized | all blobs | "
+              "distinct texts, zlib-6 |", "|---|---|---|---|---|---|---|"]
     for bk, b in info["backends"].items():
         s = b["storage"]
-        c = s["column_bytes"]
-        lines.append(f"| {bk} | {s['bytes'] / MB:.1f} MB | {c['raw'] / MB:.1f} MB | {c['text'] / MB:.1f} MB | "
-                     f"{c['normalized_text'] / MB:.1f} MB | {c['structure'] / MB:.1f} MB | "
-                     f"{s['compressed_bytes'] / MB:.1f} MB ({s['distinct_texts']:,} texts, "
+        c = s["blob_bytes"]
+        lines.append(f"| {bk} | {s['bytes'] / MB:.2f} MB | {c['page'] / MB:.2f} MB | {c['text'] / MB:.2f} MB | "
+                     f"{c['normalized_text'] / MB:.2f} MB | {c['all'] / MB:.2f} MB | "
+                     f"{s['compressed_bytes'] / MB:.2f} MB ({s['distinct_texts']:,} texts, "
                      f"{s['distinct_text_bytes'] / MB:.1f} MB raw) |")
+    for bk, b in info["backends"].items():
+        tables = sorted(b["storage"].get("table_bytes", {}).items(), key=lambda kv: -kv[1])
+        if tables:
+            lines.append("")
+            lines.append(f"{bk}, on disk by table: " + ", ".join(f"{name} {size / 1024:,.0f} KiB"
+                                                              for name, size in tables if size))
     for bk, b in info["backends"].items():
         for run in ("first", "unchanged_incremental", "unchanged_full", "changed"):
             if b[run]["errors"]:

@@ -123,15 +123,18 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
 
 
 def migrations_dir() -> Path:
-    """Where the Alembic scripts are: the installed package, or alembic/ in a checkout."""
+    """Where the Alembic scripts are: alembic/ beside this package in a checkout, else the
+    installed package. The checkout's first: its migrations are the ones that match these
+    models, where an editable install of another checkout (a git worktree) would hand out
+    that checkout's."""
+    here = Path(__file__).resolve().parent.parent / "alembic"
+    if (here / "env.py").exists() and (here / "versions").is_dir():
+        return here
     spec = import_util.find_spec("policywatch_migrations")
     if spec is not None and spec.submodule_search_locations:
         for location in spec.submodule_search_locations:
             if (Path(location) / "env.py").exists():
                 return Path(location)
-    here = Path(__file__).resolve().parent.parent / "alembic"
-    if (here / "env.py").exists():
-        return here
     raise DatabaseError("the migration scripts are missing from this installation")
 
 
@@ -145,13 +148,48 @@ def alembic_config(url: str) -> Any:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
-    """Run the migrations (``alembic upgrade head``) on the database at ``url``."""
+    """Run the migrations (``alembic upgrade head``) on the database at ``url``; then, when
+    they converted existing data, give the space the old data took back."""
     from alembic import command
 
     try:
+        before = _revision(url)
         command.upgrade(alembic_config(url), revision)
+        if before is not None and _revision(url) != before:
+            reclaim_space(url)
     except OperationalError as exc:
         raise DatabaseError(f"cannot migrate {redact(url)}: {one_line(exc.orig)}") from None
+
+
+def _revision(url: str) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    finally:
+        engine.dispose()
+
+
+def reclaim_space(url: str) -> None:
+    """Shrink the database after a migration rewrote its big tables: SQLite keeps freed pages in
+    the file (VACUUM rebuilds it, when a tenth or more is free); PostgreSQL keeps a dropped
+    column's values, and the dead rows of a rewritten table, until VACUUM FULL rewrites it."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            auto = conn.execution_options(isolation_level="AUTOCOMMIT")
+            if engine.dialect.name == "sqlite":
+                free = auto.exec_driver_sql("PRAGMA freelist_count").scalar() or 0
+                pages = auto.exec_driver_sql("PRAGMA page_count").scalar() or 0
+                if pages and free * 10 >= pages:
+                    auto.exec_driver_sql("VACUUM")
+                    auto.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            elif engine.dialect.name == "postgresql":
+                auto.exec_driver_sql("VACUUM (FULL, ANALYZE) versions")
+    finally:
+        engine.dispose()
 
 
 def check_schema(engine: Engine) -> None:

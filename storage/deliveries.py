@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, aliased
 
+from storage.content import structures_by_version
 from storage.events import event_dict
 from storage.models import ChangeEvent, Delivery, Document, SourceRow, Subscriber, Version, utcnow
 
@@ -59,11 +60,7 @@ def undelivered_events(session: Session, subscriber_id: int, *, since: datetime 
 
 def version_structures(session: Session, version_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
     """The structure JSON of some versions, by id (task departments for the digest)."""
-    ids = sorted({i for i in version_ids if i is not None})
-    if not ids:
-        return {}
-    return {vid: structure or {} for vid, structure in
-            session.execute(select(Version.id, Version.structure).where(Version.id.in_(ids)))}
+    return {vid: structure or {} for vid, structure in structures_by_version(session, version_ids).items()}
 
 
 def record_deliveries(session: Session, subscriber_id: int, event_ids: Iterable[int], *,

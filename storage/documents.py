@@ -12,6 +12,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from storage.content import ContentIds, register_sketch, store_contents, structure_json
 from storage.models import AttachmentBlob, Document, DocumentUrl, SourceRow, Version, utcnow
 
 
@@ -66,6 +67,7 @@ def ensure_source(session: Session, name: str, kind: str, settings: dict[str, An
 
 
 def compress(raw: bytes) -> bytes:
+    """An attachment file as stored (zlib: attachments are few, and rarely repeat a page)."""
     return zlib.compress(raw, 6)
 
 
@@ -88,16 +90,12 @@ def store_snapshot(
     status = "changed"
     previous: Version | None = None
     if doc is None:
-        doc = Document(
-            source_id=source_id, canonical_key=snapshot.canonical_key, url=snapshot.url,
-            first_seen_at=now, last_seen_at=now,
-        )
+        # inserted once complete (below), not inserted then updated: one row version written
+        doc = Document(source_id=source_id, canonical_key=snapshot.canonical_key, first_seen_at=now)
         session.add(doc)
-        session.flush()
         status = "new"
     else:
         previous = latest_version(session, doc.id)
-    _remember_url(session, doc, snapshot.url, now)
     doc.last_seen_at = now
     doc.missing_count = 0
     if doc.status != "active":
@@ -107,6 +105,7 @@ def store_snapshot(
     doc.raw_hash = raw_hash(snapshot.raw)
     doc.last_fetched_at = now
     if previous is not None and previous.content_hash == snapshot.content_hash:
+        _remember_url(session, doc, snapshot.url, now)
         return StoreOutcome("unchanged", doc.id, None, previous.id)
 
     doc.url = snapshot.url
@@ -117,6 +116,15 @@ def store_snapshot(
     doc.year = meta.get("year") if isinstance(meta.get("year"), int) else None
     doc.published_on = meta.get("published")
     doc.version_count = (previous.seq if previous else 0) + 1
+    if doc.id is None:
+        session.flush()
+    _remember_url(session, doc, snapshot.url, now)
+    stored = store_contents(
+        session, text=snapshot.text, normalized_text=snapshot.normalized_text,
+        structure=structure_json(snapshot.structure), raw=snapshot.raw, encoding=snapshot.encoding,
+        previous=ContentIds.of(previous) if previous is not None else None, source_id=source_id,
+        document_id=doc.id,
+    )
     version = Version(
         document_id=doc.id,
         seq=doc.version_count,
@@ -124,19 +132,19 @@ def store_snapshot(
         crawl_run_id=run_id,
         url=snapshot.url,
         content_hash=snapshot.content_hash,
-        raw=compress(snapshot.raw),
         content_type=snapshot.content_type,
         encoding=snapshot.encoding,
         title=snapshot.title,
-        text=snapshot.text,
-        normalized_text=snapshot.normalized_text,
-        structure=snapshot.structure,
         attachments=snapshot.attachments,
         etag=snapshot.etag,
         last_modified=snapshot.last_modified,
+        text_id=stored.ids.text_id,
+        normalized_id=stored.ids.normalized_id,
+        page_id=stored.ids.page_id,
     )
     session.add(version)
     session.flush()
+    register_sketch(session, version.id, stored.sketch)
     return StoreOutcome(status, doc.id, version.id, previous.id if previous else None)
 
 
@@ -223,7 +231,7 @@ def latest_page(session: Session, source_id: int, canonical_key: str) -> StoredP
     version = latest_version(session, doc.id) if doc is not None else None
     if doc is None or version is None:
         return None
-    return StoredPage(version.url, decompress(version.raw), version.content_type, doc.etag,
+    return StoredPage(version.url, version.raw, version.content_type, doc.etag,
                       doc.last_modified, list(version.attachments or []))
 
 

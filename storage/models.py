@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import zlib
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     DateTime,
     ForeignKey,
     Index,
@@ -18,8 +18,10 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, object_session, relationship
+from sqlalchemy.orm.exc import DetachedInstanceError
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -55,8 +57,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 class ZText(TypeDecorator[str]):
-    """Text kept zlib-compressed: every version holds its document's text several times over
-    (as published, normalized, parsed), and SQLite compresses nothing by itself."""
+    """Text kept zlib-compressed (attachment texts: SQLite compresses nothing by itself)."""
 
     impl = LargeBinary
     cache_ok = True
@@ -66,22 +67,6 @@ class ZText(TypeDecorator[str]):
 
     def process_result_value(self, value: bytes | None, dialect: Any) -> str | None:
         return None if value is None else zlib.decompress(value).decode("utf-8")
-
-
-class ZJSON(TypeDecorator[Any]):
-    """JSON kept zlib-compressed (UTF-8, not \\u escapes): the parsed structure of a version."""
-
-    impl = LargeBinary
-    cache_ok = True
-
-    def process_bind_param(self, value: Any, dialect: Any) -> bytes | None:
-        if value is None:
-            return None
-        blob = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        return zlib.compress(blob, 6)
-
-    def process_result_value(self, value: bytes | None, dialect: Any) -> Any:
-        return None if value is None else json.loads(zlib.decompress(value))
 
 
 class Base(DeclarativeBase):
@@ -105,7 +90,8 @@ class Document(Base):
     __table_args__ = (UniqueConstraint("source_id", "canonical_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), index=True)
+    # no index of its own: the unique (source_id, canonical_key) serves lookups by source
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
     canonical_key: Mapped[str] = mapped_column(String(512))
     url: Mapped[str] = mapped_column(Text)
     title: Mapped[str] = mapped_column(Text, default="")
@@ -139,7 +125,8 @@ class DocumentUrl(Base):
     __table_args__ = (UniqueConstraint("document_id", "url"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    # no index of its own: the unique (document_id, url) serves lookups by document
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
     url: Mapped[str] = mapped_column(Text)
     first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -147,11 +134,22 @@ class DocumentUrl(Base):
 
 
 class Version(Base):
+    """One stored state of a document.
+
+    Its contents (the text as published, the normalized text, the parsed structure and the raw
+    response body) are not columns of this table: they are blobs in ``blobs``, stored once per
+    distinct content and delta-compressed against similar contents (see ``storage.content``).
+    ``text``, ``normalized_text``, ``structure`` and ``raw`` read them back, exactly as stored,
+    on first access (and keep them on the instance); ``storage.content.load_contents`` reads them
+    for many versions in a few queries.
+    """
+
     __tablename__ = "versions"
     __table_args__ = (UniqueConstraint("document_id", "seq"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    # no index of its own: the unique (document_id, seq) serves lookups by document
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
     seq: Mapped[int] = mapped_column(Integer)
     fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
     crawl_run_id: Mapped[int | None] = mapped_column(
@@ -159,18 +157,102 @@ class Version(Base):
     )
     url: Mapped[str] = mapped_column(Text)
     content_hash: Mapped[str] = mapped_column(String(64))
-    raw: Mapped[bytes] = mapped_column(LargeBinary)  # zlib-compressed response body
     content_type: Mapped[str | None] = mapped_column(String(128), default=None)
     encoding: Mapped[str | None] = mapped_column(String(32), default=None)
     title: Mapped[str] = mapped_column(Text, default="")
-    text: Mapped[str] = mapped_column(ZText, default="")  # extracted text, as published
-    normalized_text: Mapped[str] = mapped_column(ZText, default="")
-    structure: Mapped[dict[str, Any]] = mapped_column(ZJSON, default=dict)
     attachments: Mapped[list[Any]] = mapped_column(default=list)
     etag: Mapped[str | None] = mapped_column(String(256), default=None)
     last_modified: Mapped[str | None] = mapped_column(String(64), default=None)
+    # The contents, by blob: the extracted text as published (UTF-8), the normalized text (the
+    # same blob as the text when they are equal), the page: the structure (JSON, UTF-8) and the
+    # response body byte for byte (storage.content.join_page). No ON DELETE: a blob may be
+    # shared by versions of many documents.
+    text_id: Mapped[int] = mapped_column(ForeignKey("blobs.id"))
+    normalized_id: Mapped[int] = mapped_column(ForeignKey("blobs.id"))
+    page_id: Mapped[int] = mapped_column(ForeignKey("blobs.id"))
 
     document: Mapped[Document] = relationship()
+
+    @property
+    def text(self) -> str:
+        """The extracted text, as published."""
+        return self._content("text")
+
+    @property
+    def normalized_text(self) -> str:
+        """The text as compared (``crawler.document.normalize_for_compare`` of ``text``)."""
+        return self._content("normalized_text")
+
+    @property
+    def structure(self) -> dict[str, Any]:
+        """The parsed structure (``crawler.document.understand``)."""
+        return self._content("structure")
+
+    @property
+    def raw(self) -> bytes:
+        """The response body exactly as fetched (the audit record; re-parsed when needed)."""
+        return self._content("raw")
+
+    def _content(self, name: str) -> Any:
+        decoded = self.__dict__.get("_decoded")
+        if decoded is None or name not in decoded:
+            from storage.content import load_contents
+
+            session = object_session(self)
+            if session is None:
+                raise DetachedInstanceError(
+                    f"version {self.id}: its {name} is read from the database on first access, "
+                    "and this instance has no session (read it inside the session)")
+            load_contents(session, [self], (name,))
+            decoded = self.__dict__["_decoded"]
+        return decoded[name]
+
+
+class Blob(Base):
+    """One distinct content (a text, a normalized text, a page: structure JSON and response body).
+
+    ``digest`` (the first 16 bytes of its SHA-256) makes it content-addressed: stored once
+    whatever number of versions, documents or sources share it. ``data`` is one format byte and a
+    zstd frame whose dictionary is the content of ``aux_id`` followed by the content of
+    ``base_id`` (either may be absent): ``base_id`` is a similar content of the same kind (the
+    previous version's, a near-duplicate document's, the source's page template), with chains
+    of bases at most two long, so that reading any blob decompresses a short fixed chain;
+    ``aux_id`` is related content of another kind (the version's own text, inside which its
+    normalized text, structure and page repeat). Both always point at older blobs. Blobs are
+    never updated, and never deleted while anything refers to them.
+    """
+
+    __tablename__ = "blobs"
+    # Texts are found by digest (stored once whatever documents share them): they are the blobs
+    # without an aux. The other blobs are found among those of the version they are compared
+    # with (storage.content.store_contents): an index of every page's and structure's digest
+    # was the largest index of the database, for the rare page stored twice. Not unique: two
+    # workers that store one new text at the same moment keep it twice, harmless; readers
+    # take the first.
+    __table_args__ = (
+        Index("ix_blobs_text_digest", "digest", sqlite_where=text("aux_id IS NULL"),
+              postgresql_where=text("aux_id IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    digest: Mapped[bytes] = mapped_column(LargeBinary(16))
+    base_id: Mapped[int | None] = mapped_column(ForeignKey("blobs.id"), default=None)
+    aux_id: Mapped[int | None] = mapped_column(ForeignKey("blobs.id"), default=None)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class TextSketch(Base):
+    """Similarity keys of stored texts: a few min-hashes of a text's lines, pointing at the
+    version that first stored it, so that a new document whose text nearly repeats a stored
+    one (a republished notice, a new year's edition) is compressed against it."""
+
+    __tablename__ = "text_sketches"
+    # SQLite: the primary key is the table (no rowid b-tree beside it): half the bytes.
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("versions.id", ondelete="CASCADE"), primary_key=True, autoincrement=False)
 
 
 class AttachmentBlob(Base):

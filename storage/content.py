@@ -1,0 +1,474 @@
+"""Version contents stored once per distinct content and delta-compressed (the ``blobs`` table).
+
+Why: a version used to hold its text four times over (as published, normalized, twice more in
+the structure JSON) plus the page, each zlib-compressed on its own: about 30 KB a version, 16×
+the compressed size of the distinct texts. Sites republish one text under several URLs and
+columns, revise a document a few words at a time, and wrap every page in the same template; a
+blob is stored once per content (``digest``) and compressed with zstd against the contents it
+most likely repeats:
+
+* a text against the previous version's text, or against a stored text it nearly repeats (found
+  by ``sketch``: min-hashes of its lines), else alone;
+* a normalized text against its own text and the similar version's normalized text (it is the
+  text less spaces, chrome and spam: a few bytes of edits);
+* a page (the structure JSON and the response body, one blob) against its own text (the outline
+  and the tasks quote it, the body wraps it; as UTF-8 whatever the page's encoding: a dictionary
+  made with a codec would depend on that codec's tables, and a codec that changed would leave
+  the page unreadable) and the similar version's page, else a recent page of the source (the
+  same template and the same JSON shape).
+
+Chains of bases are at most MAX_DEPTH long (a template page, a document's first page, its
+revisions and near-duplicates), so that reading a blob decompresses a short, fixed chain; bases,
+shared by many blobs, stay in a small in-process cache keyed by digest (a content address never
+goes stale, even after a rollback reuses an id). A delta that saves too little is replaced by the
+blob compressed alone (a new root): a document revised beyond recognition does not keep paying
+for its first text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import struct
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import zstandard
+from sqlalchemy import Connection, bindparam, func, insert, select
+from sqlalchemy.orm import Session
+
+from storage.models import Blob, Document, TextSketch, Version
+
+Executor = Session | Connection
+
+# First byte of every blob: how the rest reads. 1: a zstd frame (content size and checksum
+# written) whose raw-content dictionary is the aux blob's content followed by the base blob's.
+FORMAT_ZSTD = 1
+# zstd level: with a dictionary, 3 and 6 cost about the same (0.3 ms for 25 KB against 50 KB);
+# 6 makes roots (distinct texts, compressed alone) some 3 % smaller.
+LEVEL = 6
+# Longest chain of bases: a template page ← a document's first page ← its near-duplicates' and
+# its revisions'. Reading a blob decompresses at most this many bases (cached by digest).
+MAX_DEPTH = 2
+DIGEST_BYTES = 16  # of SHA-256: 128 bits, no collision in any number of pages a crawl will see
+# Keep a delta only when it is under this share of the content: above it the base was not
+# similar enough, and compressing alone (a new root) usually does as well.
+DELTA_WORTH = 0.25
+SKETCH_KEYS = 4  # min-hashes kept per text
+SKETCH_MIN_LINE = 12  # shorter lines ("特此通知。", "附件:") are common to unrelated documents
+CACHE_BYTES = 32 * 2**20  # decoded contents kept by digest (roots are read again and again)
+IN_BATCH = 500  # ids per IN (…) query
+
+
+def digest(content: bytes) -> bytes:
+    """The content address of a blob."""
+    return hashlib.sha256(content).digest()[:DIGEST_BYTES]
+
+
+def structure_json(structure: Any) -> bytes:
+    """The stored form of a structure: UTF-8 JSON, no escapes, no spaces (as migration 0003 wrote
+    it, so that converted and new structures read back the same way)."""
+    return json.dumps(structure, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def join_page(structure: bytes, raw: bytes) -> bytes:
+    """One blob for what a fetch gave and what was parsed from it: the structure JSON and the
+    response body, behind the structure's length (4 bytes, big-endian). One row, not two, for
+    contents always stored together: at a hundred bytes a delta, a row's own bytes counted."""
+    return struct.pack(">I", len(structure)) + structure + raw
+
+
+def split_page(page: bytes) -> tuple[bytes, bytes]:
+    """(structure JSON, response body) of a page blob."""
+    (size,) = struct.unpack_from(">I", page)
+    return page[4:4 + size], page[4 + size:]
+
+
+# -- compression -----------------------------------------------------------------------------
+def _dictionary(data: bytes) -> zstandard.ZstdCompressionDict | None:
+    # zstd needs a few bytes of dictionary to use one at all; both sides decide the same way.
+    if len(data) < 8:
+        return None
+    return zstandard.ZstdCompressionDict(data, dict_type=zstandard.DICT_TYPE_RAWCONTENT)
+
+
+def compress(content: bytes, dictionary: bytes = b"") -> bytes:
+    """``content`` as a blob's data, compressed against ``dictionary``."""
+    zdict = _dictionary(dictionary)
+    compressor = zstandard.ZstdCompressor(level=LEVEL, dict_data=zdict, write_checksum=True,
+                                          write_content_size=True, write_dict_id=False)
+    return bytes([FORMAT_ZSTD]) + compressor.compress(content)
+
+
+def decompress(data: bytes, dictionary: bytes = b"") -> bytes:
+    """The content of a blob's data, given the dictionary it was compressed against."""
+    data = bytes(data)
+    if not data or data[0] != FORMAT_ZSTD:
+        raise ValueError(f"unknown blob format {data[:1]!r}")
+    zdict = _dictionary(dictionary)
+    return zstandard.ZstdDecompressor(dict_data=zdict).decompress(data[1:])
+
+
+# -- the cache of decoded contents -----------------------------------------------------------
+class _Cache:
+    """Decoded contents by digest, least recently used first out, bounded in bytes."""
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self._items: OrderedDict[bytes, bytes] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: bytes) -> bytes | None:
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, key: bytes, value: bytes) -> None:
+        if len(value) > self.budget // 8:
+            return
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return
+            self._items[key] = value
+            self._bytes += len(value)
+            while self._bytes > self.budget:
+                _, old = self._items.popitem(last=False)
+                self._bytes -= len(old)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self._bytes = 0
+
+
+_cache = _Cache(CACHE_BYTES)
+
+
+# -- reading ---------------------------------------------------------------------------------
+def _chunks(ids: Iterable[int]) -> Iterable[list[int]]:
+    items = sorted(ids)
+    for start in range(0, len(items), IN_BATCH):
+        yield items[start:start + IN_BATCH]
+
+
+def _core(conn: Executor) -> Connection:
+    """The session's connection: blobs are read and written with Core statements, and the ORM's
+    result machinery would cost more than the small queries themselves."""
+    return conn.connection() if isinstance(conn, Session) else conn
+
+
+# Built once: statement construction and its cache key cost more than a small query itself.
+_SELECT_ROWS = (select(Blob.id, Blob.digest, Blob.base_id, Blob.aux_id, Blob.data)
+                .where(Blob.id.in_(bindparam("ids", expanding=True))))
+
+
+def read_blobs(conn: Executor, ids: Iterable[int | None]) -> dict[int, bytes]:
+    """The contents of some blobs by id, in a few queries whatever their number: one per level
+    of reference (a blob, its dictionaries, theirs: three levels at most)."""
+    conn = _core(conn)
+    wanted = {i for i in ids if i is not None}
+    rows: dict[int, Any] = {}
+    out: dict[int, bytes] = {}
+    pending = set(wanted)
+    while pending:
+        found = set()
+        needed: set[int] = set()
+        for chunk in _chunks(pending):
+            for row in conn.execute(_SELECT_ROWS, {"ids": chunk}):
+                found.add(row.id)
+                rows[row.id] = row
+                cached = _cache.get(bytes(row.digest))
+                if cached is not None:
+                    out[row.id] = cached
+                    continue
+                needed.update(i for i in (row.aux_id, row.base_id) if i is not None and i not in rows)
+        if pending - found:
+            raise LookupError(f"blobs {sorted(pending - found)[:5]} are missing")
+        pending = needed
+
+    def decode(blob_id: int, dependency: bool) -> bytes:
+        content = out.get(blob_id)
+        if content is None:
+            row = rows[blob_id]
+            dictionary = b"".join(decode(i, True) for i in (row.aux_id, row.base_id) if i is not None)
+            content = decompress(row.data, dictionary)
+            # kept: what other blobs are compressed against (roots, dictionaries), not the
+            # contents asked for, which the caller keeps as long as it needs them
+            if dependency or row.base_id is None:
+                _cache.put(bytes(row.digest), content)
+            out[blob_id] = content
+        return content
+
+    return {i: decode(i, False) for i in wanted}
+
+
+def read_blob(conn: Executor, blob_id: int) -> bytes:
+    return read_blobs(conn, [blob_id])[blob_id]
+
+
+# What each content attribute of a Version is: its blob column and how its bytes read.
+FIELDS: dict[str, tuple[str, Any]] = {
+    "text": ("text_id", lambda b: b.decode("utf-8")),
+    "normalized_text": ("normalized_id", lambda b: b.decode("utf-8")),
+    "structure": ("page_id", lambda b: json.loads(split_page(b)[0])),
+    "raw": ("page_id", lambda b: split_page(b)[1]),
+}
+
+
+def load_contents(session: Session, versions: Sequence[Version],
+                  names: Iterable[str] = tuple(FIELDS)) -> None:
+    """Read the contents ``names`` of many versions at once (a few queries in all, instead of a
+    few per version) and keep them on the instances, where the Version properties find them."""
+    names = tuple(names)
+    todo = [(v, n) for v in versions for n in names if n not in (v.__dict__.get("_decoded") or {})]
+    if not todo:
+        return
+    contents = read_blobs(session, {getattr(v, FIELDS[n][0]) for v, n in todo})
+    for version, name in todo:
+        column, convert = FIELDS[name]
+        version.__dict__.setdefault("_decoded", {})[name] = convert(contents[getattr(version, column)])
+
+
+def structures_by_version(session: Session, version_ids: Iterable[int]) -> dict[int, Any]:
+    """The structure of some versions, by version id, in a few queries."""
+    out: dict[int, Any] = {}
+    # a chunk at a time: the pages come with the structures, and only the structures are kept
+    for chunk in _chunks({i for i in version_ids if i is not None}):
+        pairs = session.execute(select(Version.id, Version.page_id).where(Version.id.in_(chunk))).all()
+        contents = read_blobs(session, {blob for _, blob in pairs})
+        out.update((vid, json.loads(split_page(contents[blob])[0])) for vid, blob in pairs)
+    return out
+
+
+# -- writing ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ContentIds:
+    """The blobs of one version."""
+
+    text_id: int
+    normalized_id: int
+    page_id: int
+
+    @classmethod
+    def of(cls, version: Any) -> ContentIds | None:
+        ids = (version.text_id, version.normalized_id, version.page_id)
+        return None if None in ids else cls(*ids)
+
+
+@dataclass(frozen=True)
+class StoredContents:
+    ids: ContentIds
+    # the min-hashes to register for the version (its text is a new root), else empty
+    sketch: list[int]
+
+
+def sketch(text: str) -> list[int]:
+    """Min-hashes of a text's distinct lines: two texts that share most lines share most keys."""
+    lines = {line.strip() for line in text.split("\n")}
+    keys = sorted(int.from_bytes(hashlib.blake2b(line.encode("utf-8"), digest_size=8).digest(), "big") >> 1
+                  for line in lines if len(line) >= SKETCH_MIN_LINE)
+    return keys[:SKETCH_KEYS]
+
+
+_CONTENT_IDS = (Version.text_id, Version.normalized_id, Version.page_id)
+_SHARED = func.count().label("shared")
+_SELECT_SIMILAR = (
+    select(TextSketch.version_id, _SHARED)
+    .where(TextSketch.key.in_(bindparam("keys", expanding=True)))
+    .group_by(TextSketch.version_id).order_by(_SHARED.desc(), TextSketch.version_id.desc()).limit(1)
+)
+_SELECT_IDS = select(*_CONTENT_IDS).where(Version.id == bindparam("version_id"))
+# The newest version of the source among the last TEMPLATE_WINDOW stored: a bounded walk back
+# from the newest version (a crawl stores a source's pages one after another).
+TEMPLATE_WINDOW = 1000
+_RECENT = select(Version.id, Version.document_id, *_CONTENT_IDS).order_by(Version.id.desc()) \
+    .limit(TEMPLATE_WINDOW).subquery()
+_SELECT_TEMPLATE = (
+    select(_RECENT.c.text_id, _RECENT.c.normalized_id, _RECENT.c.page_id)
+    .join(Document, Document.id == _RECENT.c.document_id)
+    .where(Document.source_id == bindparam("source_id"), _RECENT.c.document_id != bindparam("document_id"),
+           _RECENT.c.page_id.is_not(None))
+    .order_by(_RECENT.c.id.desc()).limit(1)
+)
+_SELECT_TEXT = (select(func.min(Blob.id)).where(Blob.digest == bindparam("digest"), Blob.aux_id.is_(None)))
+_SELECT_CHAIN = select(Blob.id, Blob.base_id, Blob.digest).where(Blob.id.in_(bindparam("ids", expanding=True)))
+_INSERT_SKETCH = insert(TextSketch.__table__)
+_INSERT_BLOB = insert(Blob.__table__).returning(Blob.__table__.c.id)
+
+
+def register_sketch(conn: Executor, version_id: int, keys: Sequence[int]) -> None:
+    """Make a version's text findable by the near-duplicates to come."""
+    if keys:
+        _core(conn).execute(_INSERT_SKETCH, [{"key": k, "version_id": version_id} for k in keys])
+
+
+def _content_ids(row: Any) -> ContentIds | None:
+    return None if row is None or None in tuple(row) else ContentIds(*row)
+
+
+def _similar_version(conn: Connection, keys: Sequence[int]) -> ContentIds | None:
+    """The version whose text shares the most sketch keys with ``keys`` (at least two when
+    there are more than two), the latest of equals."""
+    if not keys:
+        return None
+    row = conn.execute(_SELECT_SIMILAR, {"keys": list(keys)}).first()
+    if row is None or row.shared < min(2, len(keys)):
+        return None
+    return _content_ids(conn.execute(_SELECT_IDS, {"version_id": row.version_id}).first())
+
+
+def _template_version(conn: Connection, source_id: int, document_id: int) -> ContentIds | None:
+    """A recent version of another document of the source: a page of the same template."""
+    return _content_ids(conn.execute(_SELECT_TEMPLATE, {"source_id": source_id,
+                                                        "document_id": document_id}).first())
+
+
+def _insert_blob(conn: Connection, key: bytes, base_id: int | None, aux_id: int | None, data: bytes) -> int:
+    return int(conn.execute(_INSERT_BLOB, {"digest": key, "base_id": base_id, "aux_id": aux_id,
+                                           "data": data}).scalar_one())
+
+
+class _Chains:
+    """The chains of bases above some blobs, with their digests: what a new blob may be
+    compressed against, and contents that may already be stored."""
+
+    def __init__(self, conn: Connection, ids: Iterable[int]) -> None:
+        self.parent: dict[int, int | None] = {}
+        self.digests: dict[bytes, int] = {}
+        pending = set(ids)
+        for _ in range(MAX_DEPTH + 1):
+            pending -= self.parent.keys()
+            if not pending:
+                break
+            for chunk in _chunks(pending):
+                for blob_id, base_id, key in conn.execute(_SELECT_CHAIN, {"ids": chunk}):
+                    self.parent[blob_id] = base_id
+                    self.digests.setdefault(bytes(key), blob_id)
+            pending = {b for b in self.parent.values() if b is not None}
+
+    def base(self, blob_id: int, *, root: bool) -> tuple[int, int]:
+        """(the blob to compress against, its depth) for a reference blob: itself, unless that
+        would make a chain of bases longer than MAX_DEPTH, then its ancestor one level up; with
+        ``root``, the first of its chain."""
+        chain = [blob_id]
+        while (up := self.parent.get(chain[-1])) is not None:
+            chain.append(up)
+        at = len(chain) - 1 if root else max(0, len(chain) - MAX_DEPTH)
+        return chain[at], len(chain) - 1 - at
+
+
+class _Writer:
+    """Stores the blobs of one version: what exists is reused, what is new compressed."""
+
+    def __init__(self, conn: Connection, digests: dict[str, bytes], existing: dict[bytes, int]) -> None:
+        self.conn = conn
+        self.digests = digests
+        self.existing = existing
+
+    def known(self, name: str) -> int | None:
+        return self.existing.get(self.digests[name])
+
+    def put(self, name: str, content: bytes, *, aux: tuple[int, bytes] | None = None,
+            base: tuple[int, bytes, int] | None = None) -> tuple[int, bool]:
+        """(blob id, whether it is a new root) of ``content``, stored when new. ``aux``: (blob id,
+        content); ``base``: (blob id, content, depth)."""
+        key = self.digests[name]
+        found = self.existing.get(key)
+        if found is not None:
+            return found, False
+        aux_id, aux_bytes = aux if aux is not None else (None, b"")
+        base_id = None
+        data = None
+        if base is not None:
+            base_id = base[0]
+            data = compress(content, aux_bytes + base[1])
+            if len(data) > DELTA_WORTH * len(content):
+                alone = compress(content, aux_bytes)
+                if len(alone) <= len(data):
+                    data, base_id = alone, None
+        if data is None:
+            data = compress(content, aux_bytes)
+        blob_id = _insert_blob(self.conn, key, base_id, aux_id, data)
+        self.existing[key] = blob_id
+        if base_id is None or base is not None and base[2] + 1 < MAX_DEPTH:
+            _cache.put(key, content)  # a future base: the next near-duplicates will read it
+        return blob_id, base_id is None
+
+
+def store_contents(conn: Executor, *, text: str, normalized_text: str, structure: bytes, raw: bytes,
+                   encoding: str | None, previous: ContentIds | None, source_id: int,
+                   document_id: int) -> StoredContents:
+    """Store the contents of a new version (each blob only if new) and return their ids.
+
+    ``previous``: the blobs of the document's previous version, when it has one. ``structure``:
+    the JSON bytes (``structure_json``). Register ``sketch`` keys once the version has an id.
+
+    A text is looked up by digest among all texts (a text is stored once whatever documents and
+    sources share it); the other contents only among those of the version they are compared
+    with (the previous version, or the near-duplicate document's) and their bases: that finds
+    the same page stored again when only an attachment changed, and spares an index of every
+    page and structure (a stored page missed is stored again as a delta of a few bytes).
+    """
+    conn = _core(conn)
+    t = text.encode("utf-8")
+    n = normalized_text.encode("utf-8")
+    page = join_page(structure, raw)
+    contents = {"text": t, "normalized": n, "page": page}
+    digests = {name: digest(data) for name, data in contents.items()}
+    existing: dict[bytes, int] = {}
+    text_id = conn.execute(_SELECT_TEXT, {"digest": digests["text"]}).scalar()
+    if text_id is not None:
+        existing[digests["text"]] = text_id
+    keys: list[int] | None = None
+    similar = previous
+    template = None
+    if similar is None:
+        # a new document: one that stored this text or a near-duplicate of it; else the
+        # source's latest page, for the template around the text
+        keys = sketch(text)
+        similar = _similar_version(conn, keys)
+        if similar is None:
+            template = _template_version(conn, source_id, document_id)
+
+    # the bases: the similar version's blobs, or the template's page and structure, whose root
+    # is taken: a document's first page, a delta against the template, is the base its
+    # revisions and near-duplicates will use (a chain of two)
+    refs: dict[str, int] = {}
+    if similar is not None:
+        refs = {"text": similar.text_id, "normalized": similar.normalized_id, "page": similar.page_id}
+    elif template is not None:
+        refs = {"page": template.page_id}
+    chains = _Chains(conn, refs.values())
+    for key, blob_id in chains.digests.items():
+        existing.setdefault(key, blob_id)
+    writer = _Writer(conn, digests, existing)
+    bases = {name: chains.base(ref, root=similar is None) for name, ref in refs.items()
+             if writer.known(name) is None}
+    base_content = read_blobs(conn, [blob_id for blob_id, _ in bases.values()])
+
+    def base(name: str) -> tuple[int, bytes, int] | None:
+        if name not in bases:
+            return None
+        blob_id, depth = bases[name]
+        return blob_id, base_content[blob_id], depth
+
+    # A text stands alone (no aux): that is what the digest index covers (models.Blob).
+    text_id, text_root = writer.put("text", t, base=base("text"))
+    if n == t:
+        normalized_id = text_id  # same digest: the same blob
+    else:
+        normalized_id, _ = writer.put("normalized", n, aux=(text_id, t), base=base("normalized"))
+    # The page against its text even when the page is not UTF-8 (then little of it matches):
+    # every blob but a text has an aux, which keeps the texts alone in the digest index.
+    page_id, _ = writer.put("page", page, aux=(text_id, t), base=base("page"))
+    if text_root and keys is None:
+        keys = sketch(text)
+    return StoredContents(ContentIds(text_id, normalized_id, page_id),
+                          keys if text_root and keys else [])

@@ -1,0 +1,275 @@
+"""Version contents as blobs: stored once per content, delta-compressed, read back exactly; the
+0004 migration converts a 0003 database (data included) and back, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import random
+import uuid
+import zlib
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.orm.exc import DetachedInstanceError
+
+from storage import content
+from storage.db import make_engine, session_factory, session_scope, upgrade
+from storage.deliveries import version_structures
+from storage.documents import ensure_source, latest_page, store_snapshot, versions_of
+from storage.models import Blob, ChangeEvent, TextSketch, Version
+
+PARAGRAPHS = [f"第{i}条 为推进数字经济高质量发展,各地区各部门要结合实际认真贯彻落实本通知第{i}项要求。"
+              for i in range(1, 40)]
+BODY = "\n".join(PARAGRAPHS)
+
+
+@dataclass
+class Snap:
+    url: str
+    canonical_key: str
+    content_hash: str
+    title: str = "关于印发数字经济工作要点的通知"
+    text: str = BODY
+    normalized_text: str = BODY.replace("。", ".")
+    structure: dict[str, Any] = field(default_factory=lambda: {
+        "schema": 1, "metadata": {"doc_number": "粤工信〔2023〕1号", "year": 2023, "ratio": 0.5, "x": None},
+        "outline": [{"label": "一", "text": p, "path": ["一"]} for p in PARAGRAPHS[:10]],
+        "tasks": [{"ordinal": i, "text": p, "departments": ["市发展改革委"]} for i, p in enumerate(PARAGRAPHS)],
+    })
+    attachments: list[dict[str, Any]] = field(default_factory=list)
+    raw: bytes = None  # type: ignore[assignment]  # None: a page built around the text
+    content_type: str | None = "text/html; charset=utf-8"
+    encoding: str | None = "utf-8"
+    etag: str | None = None
+    last_modified: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.raw is None:
+            page = "".join(f"<p>{p}</p>" for p in self.text.split("\n"))
+            self.raw = (f"<html><head><title>{self.title}</title></head><body><div class='nav'>首页 &gt; 通知公告"
+                        f"</div><div class='content'>{page}</div><div class='foot'>版权所有</div></body></html>"
+                        ).encode(self.encoding or "utf-8")
+
+
+def snap(n: int, **changes: Any) -> Snap:
+    changes.setdefault("content_hash", f"hash-{n}-{changes.get('text', '')[:8]}")
+    return Snap(f"http://h/content/post_{n}.html", f"h/post_{n}", **changes)
+
+
+def read_back(sessions: Any, version_ids: list[int]) -> dict[int, tuple[str, str, Any, bytes]]:
+    """Every content of these versions, read in a fresh session with a cold cache."""
+    content._cache.clear()
+    with session_scope(sessions) as s:
+        out = {}
+        for vid in version_ids:
+            v = s.get(Version, vid)
+            out[vid] = (v.text, v.normalized_text, v.structure, v.raw)
+        return out
+
+
+def test_contents_read_back_exactly_and_are_stored_once(sessions) -> None:
+    near = BODY.replace("第7条", "第七条")  # a near-duplicate: one line differs
+    snaps = [
+        snap(1),
+        snap(2),  # the same body under another URL
+        snap(3, text=near, normalized_text=near),  # normalized == text: one blob
+        snap(4, text="", normalized_text="", structure={}, raw=b""),  # empty page
+        snap(5, text="带\x00空字符的正文", normalized_text="带空字符的正文", raw=b"\x00\xff binary \x00"),
+        snap(6, encoding="gbk", content_type="text/html; charset=gbk"),  # a GBK page
+        snap(7, raw=b"<html>" + bytes(range(256)) * 4000 + b"</html>"),  # ~1 MB, incompressible part
+    ]
+    ids = []
+    with session_scope(sessions) as s:
+        src = ensure_source(s, "gdii", "html_pages", {}).id
+        other = ensure_source(s, "gdstc", "html_pages", {}).id
+        for item in snaps:
+            ids.append(store_snapshot(s, src, item).version_id)
+        ids.append(store_snapshot(s, other, snap(1)).version_id)  # another source, same page
+        # a revision, then a version whose only change is an attachment (the same page)
+        revised = snap(1, text=BODY.replace("认真", "切实"), normalized_text=BODY, content_hash="r1")
+        ids.append(store_snapshot(s, src, revised).version_id)
+        attached = replace(revised, content_hash="r2", attachments=[{"name": "附件1", "content_hash": "a"}])
+        assert attached.raw == revised.raw
+        ids.append(store_snapshot(s, src, attached).version_id)
+    expected = [*snaps, snap(1), revised, attached]
+    got = read_back(sessions, ids)
+    for vid, item in zip(ids, expected, strict=True):
+        assert got[vid] == (item.text, item.normalized_text, item.structure, item.raw), vid
+
+    with session_scope(sessions) as s:
+        rows = {v.id: v for v in s.scalars(select(Version).where(Version.id.in_(ids)))}
+        v1, v2, v3, _, _, _, _, v1b, rev, att = (rows[i] for i in ids)
+        # one blob per content, whatever the document or source
+        assert v1.text_id == v2.text_id == v1b.text_id and v1.page_id == v2.page_id == v1b.page_id
+        assert v3.normalized_id == v3.text_id
+        assert att.page_id == rev.page_id and att.text_id == rev.text_id
+        # near-duplicates and revisions are deltas against what they repeat
+        blobs = {b.id: b for b in s.scalars(select(Blob))}
+        assert blobs[v3.text_id].base_id == v1.text_id
+        assert blobs[rev.text_id].base_id == v1.text_id
+        assert len(blobs[v3.text_id].data) < 100
+        assert len(blobs[rev.page_id].data) < len(content.compress(revised.raw))
+        # a blob's references are older blobs (no cycles), chains of bases stay short
+        for b in blobs.values():
+            assert all(ref is None or ref < b.id for ref in (b.base_id, b.aux_id))
+            depth, at = 0, b
+            while at.base_id is not None:
+                depth, at = depth + 1, blobs[at.base_id]
+            assert depth <= content.MAX_DEPTH
+
+
+def test_near_duplicates_of_a_new_document_are_found_by_sketch(sessions) -> None:
+    with session_scope(sessions) as s:
+        src = ensure_source(s, "s", "html_pages", {}).id
+        first = store_snapshot(s, src, snap(1)).version_id
+        # no previous version: found through the text's min-hashes, not the document
+        texts = [BODY.replace(f"第{i}项", f"第{i}项(修订)") for i in (3, 9, 20)]
+        later = [store_snapshot(s, src, snap(10 + i, text=t, normalized_text=t)).version_id
+                 for i, t in enumerate(texts)]
+        assert s.scalar(select(func.count()).select_from(TextSketch).where(TextSketch.version_id == first))
+        root = s.get(Version, first)
+        for vid in later:
+            v = s.get(Version, vid)
+            assert s.get(Blob, v.text_id).base_id == root.text_id
+            assert s.get(Blob, v.page_id).base_id == root.page_id
+    got = read_back(sessions, later)
+    assert [got[v][0] for v in later] == texts
+
+
+def test_a_text_revised_beyond_recognition_is_a_new_root(sessions) -> None:
+    # as little in common with BODY as two notices have, as compressible as Chinese prose
+    rng = random.Random(7)
+    other = "".join(chr(0x4E00 + rng.randrange(2500)) for _ in range(3000))
+    with session_scope(sessions) as s:
+        src = ensure_source(s, "s", "html_pages", {}).id
+        store_snapshot(s, src, snap(1))
+        vid = store_snapshot(s, src, snap(1, text=other, normalized_text=other, content_hash="x")).version_id
+        assert s.get(Blob, s.get(Version, vid).text_id).base_id is None
+    assert read_back(sessions, [vid])[vid][0] == other
+
+
+def test_page_structures_and_detached_versions(sessions) -> None:
+    with session_scope(sessions) as s:
+        src = ensure_source(s, "s", "html_pages", {}).id
+        ids = [store_snapshot(s, src, snap(n)).version_id for n in (1, 2, 3)]
+        page = latest_page(s, src, "h/post_2")
+        assert page is not None and page.raw == snap(2).raw
+        assert version_structures(s, [*ids, None]) == {i: snap(1).structure for i in ids}
+        versions = versions_of(s, s.get(Version, ids[0]).document_id)
+        content.load_contents(s, versions, ("normalized_text",))
+    # read inside the session: kept on the instance; never read: a clear error, not a wrong value
+    assert versions[0].normalized_text == snap(1).normalized_text
+    with pytest.raises(DetachedInstanceError, match="read it inside the session"):
+        _ = versions[0].raw
+
+
+def test_a_text_stored_twice_by_racing_workers_is_harmless(sessions) -> None:
+    with session_scope(sessions) as s:
+        src = ensure_source(s, "s", "html_pages", {}).id
+        conn = s.connection()
+        key, data = content.digest(BODY.encode()), content.compress(BODY.encode())
+        # two workers, each unaware of the other's uncommitted row: the digest is not unique
+        first = content._insert_blob(conn, key, None, None, data)
+        second = content._insert_blob(conn, key, None, None, data)
+        assert first != second
+        assert content.read_blobs(s, [first, second]) == {first: BODY.encode(), second: BODY.encode()}
+        version = s.get(Version, store_snapshot(s, src, snap(1)).version_id)
+        assert version.text_id == first  # the first, from then on
+        assert version.text == BODY
+
+
+# -- migration 0004 --------------------------------------------------------------------------
+@pytest.fixture(params=["sqlite", "postgresql"])
+def blank_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database (no migrations run), SQLite and then PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'old.db'}"
+    server = request.getfixturevalue("postgres_server")
+    return server.create_database(f"pw_{uuid.uuid4().hex[:12]}")  # type: ignore[attr-defined]
+
+
+def _fill_0003(url: str) -> dict[int, tuple[bytes, str, str, bytes]]:
+    """Versions as 0003 stored them (zlib columns), with the change events that point at them."""
+    engine = make_engine(url)
+    now = datetime(2024, 1, 1, tzinfo=UTC)
+    near = BODY.replace("第5条", "第五条")
+    items = [  # (document, seq, text, normalized, structure, raw, encoding)
+        (1, 1, BODY, BODY, snap(1).structure, snap(1).raw, "utf-8"),
+        (1, 2, near, near, {"metadata": {"title": "修订"}}, snap(1, text=near).raw, "utf-8"),
+        (2, 1, BODY, BODY.replace(" ", ""), snap(1).structure, snap(2).raw, "utf-8"),
+        (3, 1, near, near, {}, snap(3, text=near, encoding="gbk").raw, "gbk"),
+        (4, 1, "", "", {}, b"", None),
+        (5, 1, "正文\x00", "正文", [1, "二", None], b"\x00\x01\x02", "utf-8"),
+    ]
+    originals = {}
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO sources (id, name, kind, settings, created_at) "
+                          "VALUES (1, 's', 'html_pages', '{}', :now)"), {"now": now})
+        for doc in range(1, 6):
+            conn.execute(text(
+                "INSERT INTO documents (id, source_id, canonical_key, url, title, status, first_seen_at, "
+                "last_seen_at, missing_count, version_count) VALUES (:id, 1, :key, :url, 't', 'active', "
+                ":now, :now, 0, 1)"), {"id": doc, "key": f"h/{doc}", "url": f"http://h/{doc}", "now": now})
+        for vid, (doc, seq, body, normalized, structure, raw, encoding) in enumerate(items, start=1):
+            blob = json.dumps(structure, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+            conn.execute(text(
+                "INSERT INTO versions (id, document_id, seq, fetched_at, url, content_hash, raw, encoding, "
+                "title, text, normalized_text, structure, attachments) VALUES (:id, :doc, :seq, :now, :url, "
+                ":hash, :raw, :enc, 't', :text, :norm, :structure, '[]')"),
+                {"id": vid, "doc": doc, "seq": seq, "now": now, "url": f"http://h/{doc}", "hash": f"h{vid}",
+                 "raw": zlib.compress(raw, 6), "enc": encoding, "text": zlib.compress(body.encode(), 6),
+                 "norm": zlib.compress(normalized.encode(), 6), "structure": zlib.compress(blob, 6)})
+            originals[vid] = (raw, body, normalized, blob)
+        conn.execute(text(
+            "INSERT INTO change_events (id, type, detected_at, document_id, version_from_id, version_to_id, "
+            "summary, details) VALUES (1, 'wording_changed', :now, 1, 1, 2, 's', '{}')"), {"now": now})
+    engine.dispose()
+    return originals
+
+
+def _old_columns(url: str) -> dict[int, tuple[bytes, str, str, bytes]]:
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT id, raw, text, normalized_text, structure FROM versions")).all()
+    engine.dispose()
+    return {r[0]: (zlib.decompress(r[1]), zlib.decompress(r[2]).decode(), zlib.decompress(r[3]).decode(),
+                   zlib.decompress(r[4])) for r in rows}
+
+
+def test_migration_0004_converts_every_version_and_back(blank_url: str) -> None:
+    from alembic import command
+
+    from storage.db import alembic_config
+
+    upgrade(blank_url, "0003")
+    originals = _fill_0003(blank_url)
+    upgrade(blank_url)
+    engine = make_engine(blank_url)
+    sessions = session_factory(engine)
+    content._cache.clear()
+    with session_scope(sessions) as s:
+        for vid, (raw, body, normalized, blob) in originals.items():
+            v = s.get(Version, vid)
+            assert (v.raw, v.text, v.normalized_text, v.structure) == (raw, body, normalized, json.loads(blob))
+        event = s.get(ChangeEvent, 1)
+        assert (event.version_from_id, event.version_to_id) == (1, 2)
+        # converted as new versions are stored: the revision is a delta against its first text
+        v1, v2 = s.get(Version, 1), s.get(Version, 2)
+        assert s.get(Blob, v2.text_id).base_id == v1.text_id
+        assert s.get(Version, 3).text_id == v1.text_id
+    engine.dispose()
+
+    command.downgrade(alembic_config(blank_url), "0003")
+    assert _old_columns(blank_url) == originals
+    upgrade(blank_url)  # and up again
+    engine = make_engine(blank_url)
+    content._cache.clear()
+    with session_scope(session_factory(engine)) as s:
+        assert {v.id: (v.raw, v.text, v.normalized_text, content.structure_json(v.structure))
+                for v in s.scalars(select(Version))} == originals
+        assert s.get(ChangeEvent, 1).version_to_id == 2
+    engine.dispose()
