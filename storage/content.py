@@ -4,8 +4,8 @@ Why: a version used to hold its text four times over (as published, normalized, 
 the structure JSON) plus the page, each zlib-compressed on its own: about 30 KB a version, 16×
 the compressed size of the distinct texts. Sites republish one text under several URLs and
 columns, revise a document a few words at a time, and wrap every page in the same template; a
-blob is stored once per content (``digest``) and compressed with zstd against the contents it
-most likely repeats:
+text is stored once (found by ``digest``), and every blob is compressed with zstd against the
+contents it most likely repeats:
 
 * a text against the previous version's text, or against a stored text it nearly repeats (found
   by ``sketch``: min-hashes of its lines), else alone;
@@ -59,7 +59,10 @@ DIGEST_BYTES = 16  # of SHA-256: 128 bits, no collision in any number of pages a
 DELTA_WORTH = 0.25
 SKETCH_KEYS = 4  # min-hashes kept per text
 SKETCH_MIN_LINE = 12  # shorter lines ("特此通知。", "附件:") are common to unrelated documents
-CACHE_BYTES = 32 * 2**20  # decoded contents kept by digest (roots are read again and again)
+# Decoded contents kept by digest: the bases, read again for every blob stored against them.
+# Small: in a real crawl most new texts are roots that nothing will be compared with, and the
+# crawl's peak memory should not grow with the number of documents.
+CACHE_BYTES = 8 * 2**20
 IN_BATCH = 500  # ids per IN (…) query
 
 

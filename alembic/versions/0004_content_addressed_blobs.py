@@ -22,6 +22,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+# The conversion is the storing code itself (one way to write a blob, not two that may drift);
+# what it writes, blob format 1, is the format every later version of that code must read.
 from storage.content import ContentIds, read_blobs, register_sketch, split_page, store_contents
 
 revision: str = "0004"
