@@ -6,7 +6,7 @@ import posixpath
 from dataclasses import dataclass
 from urllib.parse import unquote, urljoin, urlsplit
 
-from bs4 import Tag
+from .htmltext import HtmlElement, class_tokens, has_templates, selectable, text_strings
 
 ATTACHMENT_EXTENSIONS = {
     ".pdf": "application/pdf",
@@ -47,32 +47,47 @@ def is_attachment_url(url: str) -> bool:
     return file_extension(url) in ATTACHMENT_EXTENSIONS
 
 
-def _name(link: Tag, url: str) -> str:
-    alt = str(link.get("alt") or "").strip()
+def _name(link: HtmlElement, url: str) -> str:
+    alt = (link.get("alt") or "").strip()
     if alt:
         return alt
-    text = " ".join(link.get_text(" ", strip=True).split())
+    text = " ".join(" ".join(text_strings(link)).split())
     if text and text.lower() not in _GENERIC_LINK_TEXT:
         return text
-    title = str(link.get("title") or "").strip()
+    title = (link.get("title") or "").strip()
     if title:
         return title
     return unquote(posixpath.basename(urlsplit(url).path))
 
 
-def find_attachments(root: Tag, base_url: str) -> list[Attachment]:
-    """Collect attachments under root in page order, one per absolute URL."""
-    found: dict[str, Attachment] = {}
-    for link in root.select("a[href]"):
-        href = str(link.get("href") or "").strip()
+def attachment_links(root: HtmlElement, templates: bool = True) -> list[HtmlElement]:
+    """The <a href> elements under root that point to attachments, in page order (as the selector
+    a[href] found them: not inside a <template>; templates says whether the page has any)."""
+    links = []
+    for link in selectable(root.iter("a"), root, templates):
+        href = link.get("href")
+        if href is None:
+            continue
+        href = href.strip()
         if not href or href.startswith(("javascript:", "mailto:", "#")):
             continue
-        classes = link.get("class") or []
-        if "nfw-cms-attachment" not in classes and not is_attachment_url(href):
-            continue
-        url = urljoin(base_url, href)
+        if "nfw-cms-attachment" in class_tokens(link) or is_attachment_url(href):
+            links.append(link)
+    return links
+
+
+def attachments_of(links: list[HtmlElement], base_url: str) -> list[Attachment]:
+    """One Attachment per absolute URL of these links, first link first."""
+    found: dict[str, Attachment] = {}
+    for link in links:
+        url = urljoin(base_url, (link.get("href") or "").strip())
         if url in found:
             continue
         name = _name(link, url)
         found[url] = Attachment(url=url, name=name, mime=guess_mime(url) or guess_mime(name))
     return list(found.values())
+
+
+def find_attachments(root: HtmlElement, base_url: str) -> list[Attachment]:
+    """Collect attachments under root in page order, one per absolute URL."""
+    return attachments_of(attachment_links(root, has_templates(root)), base_url)

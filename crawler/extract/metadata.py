@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from bs4 import Tag
+from lxml import etree
 
-from .htmltext import inline_text
+from .htmltext import HtmlElement, inline_text
 
 _LABEL_VALUE_RE = re.compile(r"^([^:：]{1,12}?)\s*[:：]\s*(.*)$", re.S)
 _BARE_LABEL_RE = re.compile(r"^[^:：]{1,12}[:：]\s*$")
@@ -22,15 +22,16 @@ def clean_label(label: str) -> str:
     return _SPACES_RE.sub("", label).rstrip(":：")
 
 
-def _pieces(container: Tag) -> list[str]:
-    cells = container.find_all(["td", "th"])
+def _pieces(container: HtmlElement) -> list[str]:
+    cells = list(container.iterdescendants("td", "th"))
     if cells:
-        return [inline_text(cell) for cell in cells if not cell.find(["td", "th"])]
-    leaves = [tag for tag in container.find_all(True) if not tag.find(True) and tag.name != "br"]
+        return [inline_text(cell) for cell in cells if next(cell.iterdescendants("td", "th"), None) is None]
+    leaves = [tag for tag in container.iterdescendants(etree.Element)
+              if tag.tag != "br" and next(tag.iterchildren(etree.Element), None) is None]
     return [inline_text(tag) for tag in leaves]
 
 
-def read_label_values(container: Tag) -> dict[str, str]:
+def read_label_values(container: HtmlElement) -> dict[str, str]:
     """Pair label cells ("索引号:") with the cell after them; also split "label: value" cells."""
     pieces = _pieces(container)
     result: dict[str, str] = {}

@@ -7,23 +7,53 @@ import re
 from dataclasses import dataclass, field
 from itertools import islice
 
-from bs4 import BeautifulSoup, Tag
+from lxml import etree
 
-from .attachments import Attachment, find_attachments
+from .attachments import Attachment, attachment_links, attachments_of, find_attachments
 from .encoding import decode_html
 from .errors import ExtractionError
-from .htmltext import block_lines, cjk_count, inline_text, parse_html, remove_chrome
+from .htmltext import (
+    STRING_CONTAINERS,
+    HtmlElement,
+    block_lines,
+    body_or_document,
+    cjk_count,
+    get_text,
+    has_templates,
+    inline_text,
+    is_attached,
+    is_element,
+    nonspace_count,
+    own_strings,
+    parse_html,
+    remove_chrome,
+    remove_chrome_for,
+    remove_element,
+    select_all,
+    select_first,
+    text_measure,
+)
 from .jsobject import find_js_assignment
 from .keys import canonical_key
 from .metadata import read_info_line, read_label_values
 
 NO_BODY = "no document body found"
+# (template, tag, class, id), the first that matches: .article-content, div.zw, #zoomcon
 _BODY_SELECTORS = (
-    ("gkmlpt", ".article-content"),
-    ("gd_zw", "div.zw"),
-    ("gz", "#zoomcon"),
+    ("gkmlpt", None, "article-content", None),
+    ("gd_zw", "div", "zw", None),
+    ("gz", None, None, "zoomcon"),
 )
-_TITLE_SELECTORS = (".article-title", ".content_title", "h1.title", "h1")
+# (tag, class): .article-title, .content_title, h1.title, h1
+_TITLE_SELECTORS = ((None, "article-title"), (None, "content_title"), ("h1", "title"), ("h1", None))
+_HEADER_CLASS_RE = re.compile("logo|header|nav", re.I)
+_HEADER_TAGS = frozenset({"header", "nav"})
+_INFO_LINE_PARENTS = frozenset({"div", "p", "td", "li", "section", "span"})
+_INFO_BLOCK_PARENTS = frozenset({"div", "p", "td", "li", "section"})
+_LINK_BLOCK_TAGS = ("div", "td", "ul", "ol", "table", "p", "dl", "span")
+# Every string holding 信息来源, comments and script text included: the search always read them.
+_INFO_STRINGS = etree.XPath("//text()[contains(., '信息来源')] | //comment()[contains(., '信息来源')]")
+_COUNT_LINKS = etree.XPath("count(descendant::a)")
 _TITLE_SUFFIX_RE = re.compile(r"(网|网站|门户|政府|厅|局|委|办|办公室|平台|官网|gov\.cn|中心|政务公开)$")
 _TITLE_SEPARATORS = ("_", "|", " - ", "－", "——", "—", "-")
 _CONTAINER_TAGS = frozenset({"div", "td", "table", "tbody", "tr", "section", "article", "main", "center", "form",
@@ -53,11 +83,12 @@ def _looks_binary(body: bytes) -> bool:
     return b"\x00" in head or controls * 20 > len(head)
 
 
-def _meta_content(soup: BeautifulSoup, name: str) -> str | None:
-    tag = soup.find("meta", attrs={"name": re.compile(f"^{re.escape(name)}$", re.I)})
-    if isinstance(tag, Tag):
-        value = " ".join(str(tag.get("content") or "").split())
-        return value or None
+def _meta_content(root: HtmlElement, name: str) -> str | None:
+    pattern = re.compile(f"^{re.escape(name)}$", re.I)
+    for tag in root.iter("meta"):
+        if pattern.search(tag.get("name") or ""):
+            value = " ".join((tag.get("content") or "").split())
+            return value or None
     return None
 
 
@@ -73,10 +104,19 @@ def _strip_site_suffix(title: str) -> str:
     return title
 
 
-def _heading_title(soup: BeautifulSoup) -> str | None:
-    for selector in _TITLE_SELECTORS:
-        for tag in soup.select(selector):
-            if tag.find_parent(["header", "nav"]) or tag.find_parent(class_=re.compile("logo|header|nav", re.I)):
+def _in_page_header(tag: HtmlElement) -> bool:
+    parent = tag.getparent()
+    while parent is not None:
+        if parent.tag in _HEADER_TAGS or _HEADER_CLASS_RE.search(parent.get("class") or ""):
+            return True
+        parent = parent.getparent()
+    return False
+
+
+def _heading_title(root: HtmlElement, templates: bool) -> str | None:
+    for tag_name, cls in _TITLE_SELECTORS:
+        for tag in select_all(root, tag=tag_name, cls=cls, templates=templates):
+            if _in_page_header(tag):
                 continue
             text = inline_text(tag)
             if text:
@@ -84,29 +124,41 @@ def _heading_title(soup: BeautifulSoup) -> str | None:
     return None
 
 
-def _read_metadata(soup: BeautifulSoup) -> tuple[dict[str, str], str | None]:
+def _nearest(node: HtmlElement | None, names: frozenset[str]) -> HtmlElement | None:
+    while node is not None and node.tag not in names:
+        node = node.getparent()
+    return node
+
+
+def _read_metadata(root: HtmlElement, templates: bool) -> tuple[dict[str, str], str | None]:
     metadata: dict[str, str] = {}
     template = None
-    classify = soup.select_one("div.classify")
-    introduce = soup.select_one("div.introduce")
+    classify = select_first(root, tag="div", cls="classify", templates=templates)
+    introduce = select_first(root, tag="div", cls="introduce", templates=templates)
     if classify is not None:
         metadata.update(read_label_values(classify))
         template = "gkmlpt"
     elif introduce is not None:
         metadata.update(read_label_values(introduce))
         template = "gd_introduce"
-    source = soup.select_one("#laiyuan")
+    source = select_first(root, ident="laiyuan", templates=templates)
     if source is not None:
         value = re.sub(r"^(?:信息)?来源\s*[:：]\s*", "", inline_text(source))
         if value:
             metadata.setdefault("来源", value)
         template = template or "gz"
-    pubdate = _meta_content(soup, "PubDate")
+    pubdate = _meta_content(root, "PubDate")
     if pubdate:
         metadata.setdefault("PubDate", pubdate)
-    for tag in soup.find_all(string=re.compile("信息来源")):
-        line = tag.find_parent(["div", "p", "td", "li", "section", "span"])
-        block = tag.find_parent(["div", "p", "td", "li", "section"])
+    for found in _INFO_STRINGS(root):
+        if isinstance(found, str):
+            parent = found.getparent()
+            if found.is_tail:
+                parent = parent.getparent()
+        else:
+            parent = found.getparent()
+        line = _nearest(parent, _INFO_LINE_PARENTS)
+        block = _nearest(parent, _INFO_BLOCK_PARENTS)
         if block is not None and len(inline_text(block)) <= 200:
             line = block
         if line is None:
@@ -120,7 +172,7 @@ def _read_metadata(soup: BeautifulSoup) -> tuple[dict[str, str], str | None]:
     return metadata, template
 
 
-def _js_detail(text: str) -> Tag | None:
+def _js_detail(text: str) -> HtmlElement | None:
     """The body embedded in window._CONFIG.DETAIL.content, parsed, or None."""
     if "_CONFIG" not in text:
         return None
@@ -134,47 +186,49 @@ def _js_detail(text: str) -> Tag | None:
         return None
     if "<" not in content and "&lt;" in content:
         content = html.unescape(content)
-    fragment = parse_html(f"<div>{content}</div>")
-    root = fragment.body or fragment
+    root = body_or_document(parse_html(f"<div>{content}</div>"))
     remove_chrome(root, by_text=False)
     return root
 
 
-def _remove_link_blocks(root: Tag) -> None:
+def _remove_link_blocks(root: HtmlElement) -> None:
     """Drop navigation-like blocks: several links and (almost) no text outside them."""
-    for tag in list(root.find_all(["div", "td", "ul", "ol", "table", "p", "dl", "span"])):
-        if tag.decomposed:
+    for tag in [tag for tag in root.iter(*_LINK_BLOCK_TAGS) if tag is not root]:
+        if _COUNT_LINKS(tag) < 2:
             continue
-        links = tag.find_all("a")
-        if len(links) < 2:
-            continue
-        text = len("".join(tag.get_text().split()))
-        linked = sum(len("".join(link.get_text().split())) for link in links)
-        if text and linked * 10 >= text * 8:
-            tag.decompose()
+        text = text_measure(tag, nonspace_count)
+        linked = sum(text_measure(link, nonspace_count) for link in tag.iterdescendants("a"))
+        if text and linked * 10 >= text * 8 and is_attached(tag, root):
+            remove_element(tag)
 
 
-def _generic_body(soup: BeautifulSoup) -> Tag | None:
-    root = soup.body or soup
+def _generic_body(root: HtmlElement) -> HtmlElement | None:
+    root = body_or_document(root)
     remove_chrome(root, info_lines=True)
     _remove_link_blocks(root)
-    node: Tag = root
+    node: HtmlElement = root
+    total = text_measure(node, cjk_count)
     while True:
-        total = cjk_count(node.get_text())
         if total == 0:
-            return node if _MEANINGFUL_RE.search(node.get_text()) else None
+            return node if _MEANINGFUL_RE.search(get_text(node)) else None
+        children = [child for child in node.iterchildren(etree.Element) if is_element(child)]
+        if len(children) == 1 and children[0].tag not in STRING_CONTAINERS:
+            # One child holds all the text but the node's own strings: no need to measure it again
+            # (markup nested thousands deep would make that quadratic).
+            counts = [total - cjk_count("".join(own_strings(node)))]
+        else:
+            counts = [text_measure(child, cjk_count) for child in children]
         best, best_count = None, 0
-        for child in node.find_all(True, recursive=False):
-            count = cjk_count(child.get_text())
-            if child.name in _HEADINGS:
+        for child, count in zip(children, counts, strict=True):
+            if child.tag in _HEADINGS:
                 total -= count  # a title above the body does not keep us from descending
             elif count > best_count:
                 best, best_count = child, count
-        if best is None or best.name not in _CONTAINER_TAGS or best_count * 10 < total * 7:
+        if best is None or best.tag not in _CONTAINER_TAGS or best_count * 10 < total * 7:
             return node
-        if best.name in _TABLE_PARTS and total - best_count > max(8, total // 12):
+        if best.tag in _TABLE_PARTS and total - best_count > max(8, total // 12):
             return node  # the body goes on in the other rows or cells of this table
-        node = best
+        node, total = best, best_count
 
 
 def extract_page(url: str, body: bytes, content_type: str | None = None) -> Page:
@@ -182,24 +236,26 @@ def extract_page(url: str, body: bytes, content_type: str | None = None) -> Page
     if not body or not body.strip() or _looks_binary(body):
         raise ExtractionError(NO_BODY)
     decoded, encoding = decode_html(body, content_type)
-    soup = parse_html(decoded)
-    title = _meta_content(soup, "ArticleTitle") or _heading_title(soup)
-    metadata, template = _read_metadata(soup)
+    root = parse_html(decoded)
+    templates = has_templates(root)
+    title = _meta_content(root, "ArticleTitle") or _heading_title(root, templates)
+    metadata, template = _read_metadata(root, templates)
     if not title:
         title = metadata.get("名称") or metadata.get("标题")
-    if not title and soup.title is not None:
-        title = _strip_site_suffix(inline_text(soup.title)) or None
-    body_el: Tag | None = None
-    js_root: Tag | None = None
+    if not title:
+        title_tag = next(root.iter("title"), None)
+        if title_tag is not None:
+            title = _strip_site_suffix(inline_text(title_tag)) or None
+    body_el: HtmlElement | None = None
+    js_root: HtmlElement | None = None
     lines: list[str] = []
-    for name, selector in _BODY_SELECTORS:
-        candidate = soup.select_one(selector)
-        if candidate is None:
+    for name, tag, cls, ident in _BODY_SELECTORS:
+        body_el = select_first(root, tag=tag, cls=cls, ident=ident, templates=templates)
+        if body_el is None:
             continue
-        body_el = candidate
         template = template or name
-        remove_chrome(candidate)
-        lines = block_lines(candidate)
+        remove_chrome(body_el)
+        lines = block_lines(body_el)
         if not lines:
             js_root = _js_detail(decoded)
             lines = block_lines(js_root) if js_root is not None else []
@@ -212,16 +268,20 @@ def extract_page(url: str, body: bytes, content_type: str | None = None) -> Page
             lines = block_lines(js_root)
         else:
             js_root = None
-            body_el = _generic_body(soup)
+            body_el = _generic_body(root)
             lines = block_lines(body_el) if body_el is not None else []
         template = template or "generic"
     text = "\n".join(lines)
     # Two meaningful characters are enough to know: no need to list all of them.
     if next(islice(_MEANINGFUL_RE.finditer(text), 1, None), None) is None:
         raise ExtractionError(NO_BODY)
-    root = soup.body or soup
-    remove_chrome(root, by_text=False, keep=body_el)
-    attachments = find_attachments(root, url)
+    # Only attachment links are read from the rest of the page, so the chrome around them is all
+    # that needs deciding (remove_chrome_for gives the same answer as a whole pass over the page).
+    page_root = body_or_document(root)
+    links = attachment_links(page_root, templates)
+    if links:
+        remove_chrome_for(page_root, links, keep=body_el)
+    attachments = attachments_of([link for link in links if is_attached(link, page_root)], url)
     if js_root is not None:
         known = {attachment.url for attachment in attachments}
         attachments += [item for item in find_attachments(js_root, url) if item.url not in known]
