@@ -18,12 +18,13 @@ from .htmltext import (
     block_lines,
     body_or_document,
     cjk_count,
+    cjk_in_utf8,
     get_text,
     has_templates,
     inline_text,
     is_attached,
     is_element,
-    nonspace_count,
+    nonspace_in_utf8,
     own_strings,
     parse_html,
     remove_chrome,
@@ -77,9 +78,12 @@ class Page:
     template: str = "generic"
 
 
+_CONTROL_BYTES = bytes(byte for byte in range(0x20) if byte not in (0x09, 0x0A, 0x0C, 0x0D))
+
+
 def _looks_binary(body: bytes) -> bool:
     head = body[:4096]
-    controls = sum(1 for byte in head if byte < 0x20 and byte not in (0x09, 0x0A, 0x0C, 0x0D))
+    controls = len(head) - len(head.translate(None, _CONTROL_BYTES))
     return b"\x00" in head or controls * 20 > len(head)
 
 
@@ -196,8 +200,8 @@ def _remove_link_blocks(root: HtmlElement) -> None:
     for tag in [tag for tag in root.iter(*_LINK_BLOCK_TAGS) if tag is not root]:
         if _COUNT_LINKS(tag) < 2:
             continue
-        text = text_measure(tag, nonspace_count)
-        linked = sum(text_measure(link, nonspace_count) for link in tag.iterdescendants("a"))
+        text = text_measure(tag, nonspace_in_utf8)
+        linked = sum(text_measure(link, nonspace_in_utf8) for link in tag.iterdescendants("a"))
         if text and linked * 10 >= text * 8 and is_attached(tag, root):
             remove_element(tag)
 
@@ -207,7 +211,7 @@ def _generic_body(root: HtmlElement) -> HtmlElement | None:
     remove_chrome(root, info_lines=True)
     _remove_link_blocks(root)
     node: HtmlElement = root
-    total = text_measure(node, cjk_count)
+    total = text_measure(node, cjk_in_utf8)
     while True:
         if total == 0:
             return node if _MEANINGFUL_RE.search(get_text(node)) else None
@@ -217,7 +221,7 @@ def _generic_body(root: HtmlElement) -> HtmlElement | None:
             # (markup nested thousands deep would make that quadratic).
             counts = [total - cjk_count("".join(own_strings(node)))]
         else:
-            counts = [text_measure(child, cjk_count) for child in children]
+            counts = [text_measure(child, cjk_in_utf8) for child in children]
         best, best_count = None, 0
         for child, count in zip(children, counts, strict=True):
             if child.tag in _HEADINGS:
