@@ -12,8 +12,8 @@ unchanged page stores no new version:
   ``template``, ``rt`` and ``rp`` (BeautifulSoup gives those their own string types);
   ``block_lines`` keeps all but comments;
 - outside ``<pre>``/``<textarea>`` a string of ASCII whitespace only counts as one character;
-- selecting elements by class or id (``select_first``, ``selectable``) does not look inside a
-  ``<template>`` (soupsieve does not); walking the tree (``iter``) does.
+- a selection by CSS (``selectable``) does not look inside a ``<template>`` (soupsieve did not);
+  walking the tree (``iter``) does.
 
 Comments are nodes in lxml (their ``tag`` is not a str): every walk here skips them but keeps
 their tails. Walks are iterative, so no tree is too deep for them.
@@ -24,7 +24,6 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from functools import lru_cache
 
 from lxml import etree
 
@@ -74,10 +73,9 @@ _SHOWN_XPATH = ("descendant::text()[not(ancestor::script or ancestor::style or a
 _SHOWN_STRINGS = etree.XPath(_SHOWN_XPATH, smart_strings=False)
 _SHOWN_NODES = etree.XPath(_SHOWN_XPATH)
 # script and style hold only text, so only these can have elements (and text) inside them
-_IN_CONTAINER = etree.XPath("boolean(ancestor::template or ancestor::rt or ancestor::rp)")
+_UNDER_CONTAINER = etree.XPath("boolean(ancestor::template or ancestor::rt or ancestor::rp)")
 _STRING = etree.XPath("string(.)", smart_strings=False)  # all text under an element, in one piece
 _CLASSED = etree.XPath("descendant::*[@class or @id]")
-_BY_ID = etree.XPath("descendant-or-self::*[@id=$ident]")
 _MAX_TREE_DEPTH = 2048  # libxml2's nesting limit for trees it builds itself (huge_tree on)
 _parsers = threading.local()  # an lxml parser must not be used by two threads at once
 
@@ -255,35 +253,6 @@ def has_class(el: HtmlElement, name: str) -> bool:
     return value is not None and name in value and name in value.split()
 
 
-@lru_cache(maxsize=32)
-def _classed(tag: str | None) -> etree.XPath:
-    # contains() finds a superset of the elements with that class, in C; has_class then decides
-    return etree.XPath(f"descendant-or-self::{tag or '*'}[contains(@class, $cls)]")
-
-
-def select_all(root: HtmlElement, *, tag: str | None = None, cls: str | None = None, ident: str | None = None,
-               templates: bool = True) -> Iterator[HtmlElement]:
-    """The elements of root's document (root included) matching tag, .cls and #ident, in document
-    order, as soupsieve's select on the whole document found them (none inside a <template>;
-    templates: whether the document has any)."""
-    if ident is not None:
-        elements: Iterable[HtmlElement] = _BY_ID(root, ident=ident)
-    elif cls is not None:
-        elements = _classed(tag)(root, cls=cls)
-    else:
-        elements = root.iter(tag) if tag else root.iter(etree.Element)
-    for el in elements:
-        if (tag is None or el.tag == tag) and (cls is None or has_class(el, cls)):
-            if not templates or not _in_template(el, None):
-                yield el
-
-
-def select_first(root: HtmlElement, *, tag: str | None = None, cls: str | None = None, ident: str | None = None,
-                 templates: bool = True) -> HtmlElement | None:
-    """The first of select_all(...), or None."""
-    return next(select_all(root, tag=tag, cls=cls, ident=ident, templates=templates), None)
-
-
 def _innermost_container(node: HtmlElement | None) -> HtmlElement | None:
     while node is not None and node.tag not in STRING_CONTAINERS:
         node = node.getparent()
@@ -318,6 +287,22 @@ def _container_strings(el: HtmlElement) -> list[str]:
     return out
 
 
+_last_document = threading.local()
+
+
+def _in_container(el: HtmlElement) -> bool:
+    """True when el sits inside a template, rt or rp, so that none of its strings is text.
+
+    Most pages have none of these at all: that is looked up once per document (the last one
+    seen, per thread) instead of walking up from every element.
+    """
+    top = el.getroottree().getroot()
+    last = getattr(_last_document, "seen", None)
+    if last is None or last[0] is not top:
+        last = _last_document.seen = (top, next(top.iter("template", "rt", "rp"), None) is not None)
+    return last[1] and _UNDER_CONTAINER(el)
+
+
 def _holds_container(el: HtmlElement) -> bool:
     return next(el.iterdescendants(*STRING_CONTAINERS), None) is not None
 
@@ -328,14 +313,14 @@ def text_strings(el: HtmlElement) -> list[str]:
         if el.tag in ("script", "style"):  # raw text elements: never any children
             return [el.text] if el.text else []
         return _container_strings(el)
-    if _IN_CONTAINER(el):
+    if _in_container(el):
         return []
     return _SHOWN_STRINGS(el) if _holds_container(el) else _ALL_STRINGS(el)
 
 
 def _text_nodes(el: HtmlElement) -> list[str]:
     """text_strings(el) for an element that is no string container, each string knowing its parent."""
-    if _IN_CONTAINER(el):
+    if _in_container(el):
         return []
     return _SHOWN_NODES(el) if _holds_container(el) else _ALL_NODES(el)
 
@@ -349,7 +334,7 @@ def own_strings(el: HtmlElement) -> list[str]:
 
 def get_text(el: HtmlElement, separator: str = "") -> str:
     """BeautifulSoup's el.get_text(separator) (but whitespace-only strings as written)."""
-    if not separator and el.tag not in STRING_CONTAINERS and not _IN_CONTAINER(el) and not _holds_container(el):
+    if not separator and el.tag not in STRING_CONTAINERS and not _in_container(el) and not _holds_container(el):
         return _STRING(el)  # one call into libxml2 instead of a list of strings
     return separator.join(text_strings(el))
 
@@ -390,7 +375,7 @@ def text_measure(el: HtmlElement, measure: Callable[[bytes], int]) -> int:
     """measure(get_text(el) in UTF-8) for a measure that adds up over pieces of text (cjk_in_utf8,
     nonspace_in_utf8): the whole text under el, less that of its string containers, written out
     by libxml2 in one piece. No list of strings, and no cost per level of nesting."""
-    if el.tag in STRING_CONTAINERS or _IN_CONTAINER(el):
+    if el.tag in STRING_CONTAINERS or _in_container(el):
         return measure(get_text(el).encode("utf-8", "surrogatepass"))
     total = measure(_utf8_text(el))
     for container in el.iterdescendants(*STRING_CONTAINERS):

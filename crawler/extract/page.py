@@ -20,6 +20,7 @@ from .htmltext import (
     cjk_count,
     cjk_in_utf8,
     get_text,
+    has_class,
     has_templates,
     inline_text,
     is_attached,
@@ -30,8 +31,7 @@ from .htmltext import (
     remove_chrome,
     remove_chrome_for,
     remove_element,
-    select_all,
-    select_first,
+    selectable,
     text_measure,
 )
 from .jsobject import find_js_assignment
@@ -39,14 +39,26 @@ from .keys import canonical_key
 from .metadata import read_info_line, read_label_values
 
 NO_BODY = "no document body found"
-# (template, tag, class, id), the first that matches: .article-content, div.zw, #zoomcon
-_BODY_SELECTORS = (
-    ("gkmlpt", None, "article-content", None),
-    ("gd_zw", "div", "zw", None),
-    ("gz", None, None, "zoomcon"),
-)
-# (tag, class): .article-title, .content_title, h1.title, h1
-_TITLE_SELECTORS = ((None, "article-title"), (None, "content_title"), ("h1", "title"), ("h1", None))
+# The CSS selectors this module reads a page with, as (tag, class, id): each names a list of
+# the matching elements in document order (a Landmarks attribute).
+_SELECTORS = {
+    "article_title": (None, "article-title", None),  # .article-title
+    "content_title": (None, "content_title", None),  # .content_title
+    "h1_title": ("h1", "title", None),  # h1.title
+    "h1": ("h1", None, None),
+    "classify": ("div", "classify", None),  # div.classify
+    "introduce": ("div", "introduce", None),  # div.introduce
+    "laiyuan": (None, None, "laiyuan"),  # #laiyuan
+    "article_content": (None, "article-content", None),  # .article-content
+    "zw": ("div", "zw", None),  # div.zw
+    "zoomcon": (None, None, "zoomcon"),  # #zoomcon
+}
+# Every element one of them may match, in one pass over the page (classes checked after).
+_LANDMARKS = etree.XPath("descendant-or-self::*[self::h1 or @id='laiyuan' or @id='zoomcon' or (@class and ("
+                         + " or ".join(f"contains(@class, '{cls}')" for _tag, cls, _id in _SELECTORS.values() if cls)
+                         + "))]")
+_BODY_SELECTORS = (("gkmlpt", "article_content"), ("gd_zw", "zw"), ("gz", "zoomcon"))
+_TITLE_SELECTORS = ("article_title", "content_title", "h1_title", "h1")
 _HEADER_CLASS_RE = re.compile("logo|header|nav", re.I)
 _HEADER_TAGS = frozenset({"header", "nav"})
 _INFO_LINE_PARENTS = frozenset({"div", "p", "td", "li", "section", "span"})
@@ -108,6 +120,22 @@ def _strip_site_suffix(title: str) -> str:
     return title
 
 
+class Landmarks:
+    """The elements each of the page's selectors matches (none inside a <template>), found at once."""
+
+    def __init__(self, root: HtmlElement, templates: bool) -> None:
+        self.found: dict[str, list[HtmlElement]] = {name: [] for name in _SELECTORS}
+        for el in selectable(_LANDMARKS(root), None, templates):
+            for name, (tag, cls, ident) in _SELECTORS.items():
+                if (tag is None or el.tag == tag) and (cls is None or has_class(el, cls)) \
+                        and (ident is None or el.get("id") == ident):
+                    self.found[name].append(el)
+
+    def first(self, name: str) -> HtmlElement | None:
+        found = self.found[name]
+        return found[0] if found else None
+
+
 def _in_page_header(tag: HtmlElement) -> bool:
     parent = tag.getparent()
     while parent is not None:
@@ -117,9 +145,9 @@ def _in_page_header(tag: HtmlElement) -> bool:
     return False
 
 
-def _heading_title(root: HtmlElement, templates: bool) -> str | None:
-    for tag_name, cls in _TITLE_SELECTORS:
-        for tag in select_all(root, tag=tag_name, cls=cls, templates=templates):
+def _heading_title(marks: Landmarks) -> str | None:
+    for name in _TITLE_SELECTORS:
+        for tag in marks.found[name]:
             if _in_page_header(tag):
                 continue
             text = inline_text(tag)
@@ -134,18 +162,18 @@ def _nearest(node: HtmlElement | None, names: frozenset[str]) -> HtmlElement | N
     return node
 
 
-def _read_metadata(root: HtmlElement, templates: bool) -> tuple[dict[str, str], str | None]:
+def _read_metadata(root: HtmlElement, marks: Landmarks) -> tuple[dict[str, str], str | None]:
     metadata: dict[str, str] = {}
     template = None
-    classify = select_first(root, tag="div", cls="classify", templates=templates)
-    introduce = select_first(root, tag="div", cls="introduce", templates=templates)
+    classify = marks.first("classify")
+    introduce = marks.first("introduce")
     if classify is not None:
         metadata.update(read_label_values(classify))
         template = "gkmlpt"
     elif introduce is not None:
         metadata.update(read_label_values(introduce))
         template = "gd_introduce"
-    source = select_first(root, ident="laiyuan", templates=templates)
+    source = marks.first("laiyuan")
     if source is not None:
         value = re.sub(r"^(?:信息)?来源\s*[:：]\s*", "", inline_text(source))
         if value:
@@ -242,8 +270,9 @@ def extract_page(url: str, body: bytes, content_type: str | None = None) -> Page
     decoded, encoding = decode_html(body, content_type)
     root = parse_html(decoded)
     templates = has_templates(root)
-    title = _meta_content(root, "ArticleTitle") or _heading_title(root, templates)
-    metadata, template = _read_metadata(root, templates)
+    marks = Landmarks(root, templates)
+    title = _meta_content(root, "ArticleTitle") or _heading_title(marks)
+    metadata, template = _read_metadata(root, marks)
     if not title:
         title = metadata.get("名称") or metadata.get("标题")
     if not title:
@@ -253,8 +282,8 @@ def extract_page(url: str, body: bytes, content_type: str | None = None) -> Page
     body_el: HtmlElement | None = None
     js_root: HtmlElement | None = None
     lines: list[str] = []
-    for name, tag, cls, ident in _BODY_SELECTORS:
-        body_el = select_first(root, tag=tag, cls=cls, ident=ident, templates=templates)
+    for name, selector in _BODY_SELECTORS:
+        body_el = marks.first(selector)
         if body_el is None:
             continue
         template = template or name
