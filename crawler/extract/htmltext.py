@@ -371,20 +371,40 @@ def _utf8_text(el: HtmlElement) -> bytes:
     return etree.tostring(el, method="text", encoding="utf-8", with_tail=False)
 
 
-def text_measure(el: HtmlElement, measure: Callable[[bytes], int]) -> int:
-    """measure(get_text(el) in UTF-8) for a measure that adds up over pieces of text (cjk_in_utf8,
-    nonspace_in_utf8): the whole text under el, less that of its string containers, written out
-    by libxml2 in one piece. No list of strings, and no cost per level of nesting."""
+def utf8_text(el: HtmlElement) -> bytes:
+    """get_text(el) encoded in UTF-8, written out by libxml2 (tostring) around the string
+    containers: one call per element that holds none, so no list of strings is built and
+    nesting costs nothing."""
     if el.tag in STRING_CONTAINERS or _in_container(el):
-        return measure(get_text(el).encode("utf-8", "surrogatepass"))
-    total = measure(_utf8_text(el))
-    for container in el.iterdescendants(*STRING_CONTAINERS):
-        parent = container.getparent()
-        while parent is not el and parent.tag not in STRING_CONTAINERS:
-            parent = parent.getparent()
-        if parent is el:  # an outermost container: what is inside it is not text
-            total -= measure(_utf8_text(container))
-    return total
+        return get_text(el).encode("utf-8", "surrogatepass")
+    if not _holds_container(el):
+        return _utf8_text(el)
+    chunks = [el.text.encode("utf-8", "surrogatepass")] if el.text else []
+    # per element being read: its children still to read, and itself (its tail follows them)
+    stack: list[tuple[Iterator[HtmlElement], HtmlElement | None]] = [(iter(el), None)]
+    while stack:
+        children, owner = stack[-1]
+        for node in children:
+            if is_element(node) and node.tag not in STRING_CONTAINERS:
+                if _holds_container(node):
+                    if node.text:
+                        chunks.append(node.text.encode("utf-8", "surrogatepass"))
+                    stack.append((iter(node), node))
+                    break
+                chunks.append(_utf8_text(node))
+            # (a comment, a removed element or a string container: no text, but a tail)
+            if node.tail:
+                chunks.append(node.tail.encode("utf-8", "surrogatepass"))
+        else:
+            stack.pop()
+            if owner is not None and owner.tail:
+                chunks.append(owner.tail.encode("utf-8", "surrogatepass"))
+    return b"".join(chunks)
+
+
+def text_measure(el: HtmlElement, measure: Callable[[bytes], int]) -> int:
+    """measure(utf8_text(el)), for cjk_in_utf8 and nonspace_in_utf8."""
+    return measure(utf8_text(el))
 
 
 def inline_text(node: HtmlElement) -> str:
@@ -607,12 +627,14 @@ def remove_chrome_for(root: HtmlElement, elements: list[HtmlElement], *, keep: H
                 remove_element(el)
 
 
+_LINE_BREAK = "\x00"  # libxml2 turns NUL into U+FFFD and lxml refuses it: never in a string
+
+
 def block_lines(node: HtmlElement) -> list[str]:
     """Text of node as paragraphs: block elements and <br> end lines, runs of spaces collapse to one."""
-    lines: list[list[str]] = [[]]
-    if node.text:
-        lines[0].append(node.text)
-    # per open element: its children still to read, whether it ends a line, its tail
+    pieces = [node.text] if node.text else []
+    append = pieces.append
+    # per element being read: its children still to read, whether it is a block, its tail
     stack: list[tuple[Iterator[HtmlElement], bool, str | None]] = [(iter(node), False, None)]
     while stack:
         children, block, tail = stack[-1]
@@ -620,30 +642,35 @@ def block_lines(node: HtmlElement) -> list[str]:
             tag = child.tag
             if not isinstance(tag, str) or tag == REMOVED:  # no text of its own, but a tail
                 if child.tail:
-                    lines[-1].append(child.tail)
+                    append(child.tail)
                 continue
             if tag == "br":
-                lines.append([])
+                append(_LINE_BREAK)
                 if child.tail:
-                    lines[-1].append(child.tail)
+                    append(child.tail)
                 continue
-            opens_block = tag in BLOCK_TAGS
-            if opens_block:
-                lines.append([])
+            opens = tag in BLOCK_TAGS
+            if opens:
+                append(_LINE_BREAK)
             if child.text:
-                lines[-1].append(child.text)
-            stack.append((iter(child), opens_block, child.tail))
-            break
+                append(child.text)
+            if len(child):
+                stack.append((iter(child), opens, child.tail))
+                break
+            if opens:  # a leaf is done at once
+                append(_LINE_BREAK)
+            if child.tail:
+                append(child.tail)
         else:
             stack.pop()
             if stack:  # the element is done: a block ends its line, then its tail follows
                 if block:
-                    lines.append([])
+                    append(_LINE_BREAK)
                 if tail:
-                    lines[-1].append(tail)
-    # split/join is the regex's collapse-and-strip: both split on exactly str.isspace()
-    cleaned = (" ".join("".join(parts).split()) for parts in lines if parts)
-    return [line for line in cleaned if line]
+                    append(tail)
+    # split/join is the old regular expression's collapse-and-strip: both split on str.isspace()
+    lines = (" ".join(line.split()) for line in "".join(pieces).split(_LINE_BREAK))
+    return [line for line in lines if line]
 
 
 def block_text(node: HtmlElement) -> str:
