@@ -12,8 +12,8 @@ unchanged page stores no new version:
   ``template``, ``rt`` and ``rp`` (BeautifulSoup gives those their own string types);
   ``block_lines`` keeps all but comments;
 - outside ``<pre>``/``<textarea>`` a string of ASCII whitespace only counts as one character;
-- selecting elements by class or id (``select_first``, ``selectable``) does not look inside a
-  ``<template>`` (soupsieve does not); walking the tree (``iter``) does.
+- a selection by CSS (``selectable``) does not look inside a ``<template>`` (soupsieve did not);
+  walking the tree (``iter``) does.
 
 Comments are nodes in lxml (their ``tag`` is not a str): every walk here skips them but keeps
 their tails. Walks are iterative, so no tree is too deep for them.
@@ -73,10 +73,9 @@ _SHOWN_XPATH = ("descendant::text()[not(ancestor::script or ancestor::style or a
 _SHOWN_STRINGS = etree.XPath(_SHOWN_XPATH, smart_strings=False)
 _SHOWN_NODES = etree.XPath(_SHOWN_XPATH)
 # script and style hold only text, so only these can have elements (and text) inside them
-_IN_CONTAINER = etree.XPath("boolean(ancestor::template or ancestor::rt or ancestor::rp)")
+_UNDER_CONTAINER = etree.XPath("boolean(ancestor::template or ancestor::rt or ancestor::rp)")
 _STRING = etree.XPath("string(.)", smart_strings=False)  # all text under an element, in one piece
 _CLASSED = etree.XPath("descendant::*[@class or @id]")
-_BY_ID = etree.XPath("descendant-or-self::*[@id=$ident]")
 _MAX_TREE_DEPTH = 2048  # libxml2's nesting limit for trees it builds itself (huge_tree on)
 _parsers = threading.local()  # an lxml parser must not be used by two threads at once
 
@@ -254,29 +253,6 @@ def has_class(el: HtmlElement, name: str) -> bool:
     return value is not None and name in value and name in value.split()
 
 
-def select_first(root: HtmlElement, *, tag: str | None = None, cls: str | None = None, ident: str | None = None,
-                 templates: bool = True) -> HtmlElement | None:
-    """The first element of root's document (root included) matching tag, .cls and #ident, as
-    soupsieve's select_one on the whole document found it. templates: whether the document has any."""
-    if ident is not None:
-        elements: Iterable[HtmlElement] = _BY_ID(root, ident=ident)
-    else:
-        elements = root.iter(tag) if tag else root.iter(etree.Element)
-    for el in elements:
-        if (tag is None or el.tag == tag) and (cls is None or has_class(el, cls)):
-            if not templates or not _in_template(el, None):
-                return el
-    return None
-
-
-def select_all(root: HtmlElement, *, tag: str | None = None, cls: str | None = None,
-               templates: bool = True) -> Iterator[HtmlElement]:
-    """Every element of root's document matching tag and .cls, in document order (see select_first)."""
-    for el in root.iter(tag) if tag else root.iter(etree.Element):
-        if (cls is None or has_class(el, cls)) and (not templates or not _in_template(el, None)):
-            yield el
-
-
 def _innermost_container(node: HtmlElement | None) -> HtmlElement | None:
     while node is not None and node.tag not in STRING_CONTAINERS:
         node = node.getparent()
@@ -284,24 +260,47 @@ def _innermost_container(node: HtmlElement | None) -> HtmlElement | None:
 
 
 def _container_strings(el: HtmlElement) -> list[str]:
-    """Strings whose innermost string container is el (a template, rt or rp), in document order."""
+    """get_text strings of a template, rt or rp: those whose innermost string container has the
+    same name (BeautifulSoup typed strings by container and matched types, not elements)."""
+    name = el.tag
+
+    def shown(node: HtmlElement) -> bool:
+        container = _innermost_container(node)
+        return container is not None and container.tag == name
+
     out = [el.text] if el.text else []
     stack: list[tuple[Iterator[HtmlElement], HtmlElement]] = [(iter(el), el)]
     while stack:
         children, parent = stack[-1]
         for child in children:
             if isinstance(child.tag, str):
-                if child.text and _innermost_container(child) is el:
+                if child.text and shown(child):
                     out.append(child.text)
                 stack.append((iter(child), child))
                 break
-            if child.tail and _innermost_container(parent) is el:
+            if child.tail and shown(parent):
                 out.append(child.tail)
         else:
             stack.pop()
-            if stack and parent.tail and _innermost_container(stack[-1][1]) is el:
+            if stack and parent.tail and shown(stack[-1][1]):
                 out.append(parent.tail)
     return out
+
+
+_last_document = threading.local()
+
+
+def _in_container(el: HtmlElement) -> bool:
+    """True when el sits inside a template, rt or rp, so that none of its strings is text.
+
+    Most pages have none of these at all: that is looked up once per document (the last one
+    seen, per thread) instead of walking up from every element.
+    """
+    top = el.getroottree().getroot()
+    last = getattr(_last_document, "seen", None)
+    if last is None or last[0] is not top:
+        last = _last_document.seen = (top, next(top.iter("template", "rt", "rp"), None) is not None)
+    return last[1] and _UNDER_CONTAINER(el)
 
 
 def _holds_container(el: HtmlElement) -> bool:
@@ -314,14 +313,14 @@ def text_strings(el: HtmlElement) -> list[str]:
         if el.tag in ("script", "style"):  # raw text elements: never any children
             return [el.text] if el.text else []
         return _container_strings(el)
-    if _IN_CONTAINER(el):
+    if _in_container(el):
         return []
     return _SHOWN_STRINGS(el) if _holds_container(el) else _ALL_STRINGS(el)
 
 
 def _text_nodes(el: HtmlElement) -> list[str]:
     """text_strings(el) for an element that is no string container, each string knowing its parent."""
-    if _IN_CONTAINER(el):
+    if _in_container(el):
         return []
     return _SHOWN_NODES(el) if _holds_container(el) else _ALL_NODES(el)
 
@@ -335,30 +334,77 @@ def own_strings(el: HtmlElement) -> list[str]:
 
 def get_text(el: HtmlElement, separator: str = "") -> str:
     """BeautifulSoup's el.get_text(separator) (but whitespace-only strings as written)."""
-    if not separator and el.tag not in STRING_CONTAINERS and not _IN_CONTAINER(el) and not _holds_container(el):
+    if not separator and el.tag not in STRING_CONTAINERS and not _in_container(el) and not _holds_container(el):
         return _STRING(el)  # one call into libxml2 instead of a list of strings
     return separator.join(text_strings(el))
 
 
+# Counting in UTF-8 bytes, as lxml writes text out, is ~4x faster than regular expressions on str.
+# U+4000-U+9FFF are exactly the characters with lead byte E4-E9; U+3400-U+3FFF and U+F900-U+FAFF
+# take a second byte to tell (rare: extension A and compatibility ideographs).
+_CJK_LEAD_BYTES = bytes(range(0xE4, 0xEA))
+_CJK_EXT_A = re.compile(rb"\xe3[\x90-\xbf]")
+_CJK_COMPAT = re.compile(rb"\xef[\xa4-\xab]")
+# Non-space characters: bytes that start a character and are no ASCII space, less the spaces
+# written with several bytes (what str.split() splits on, exactly).
+_NOT_COUNTED = bytes(range(0x80, 0xC0)) + bytes(c for c in range(0x80) if chr(c).isspace())
+_WIDE_SPACES = re.compile(b"|".join(re.escape(chr(c).encode()) for c in range(0x80, 0x3001) if chr(c).isspace()))
+
+
+def cjk_in_utf8(data: bytes) -> int:
+    """cjk_count of UTF-8 encoded text."""
+    count = len(data) - len(data.translate(None, _CJK_LEAD_BYTES))
+    return count + len(_CJK_EXT_A.findall(data)) + len(_CJK_COMPAT.findall(data))
+
+
+def nonspace_in_utf8(data: bytes) -> int:
+    """Number of characters of UTF-8 encoded text that are not whitespace."""
+    return len(data.translate(None, _NOT_COUNTED)) - len(_WIDE_SPACES.findall(data))
+
+
 def nonspace_count(text: str) -> int:
     """Number of characters of text that are not whitespace."""
-    return len(text) - sum(len(run) for run in _SPACE_RE.findall(text))
+    return nonspace_in_utf8(text.encode("utf-8", "surrogatepass"))
 
 
-def text_measure(el: HtmlElement, measure: Callable[[str], int]) -> int:
-    """measure(get_text(el)) for a measure that adds up over pieces of text (CJK characters,
-    non-space characters), taken from the whole text under el less that of its string
-    containers: no list of strings, and no cost per level of nesting."""
-    if el.tag in STRING_CONTAINERS or _IN_CONTAINER(el):
-        return measure(get_text(el))
-    total = measure(_STRING(el))
-    for container in el.iterdescendants(*STRING_CONTAINERS):
-        parent = container.getparent()
-        while parent is not el and parent.tag not in STRING_CONTAINERS:
-            parent = parent.getparent()
-        if parent is el:  # an outermost container: what is inside it is not text
-            total -= measure(_STRING(container))
-    return total
+def _utf8_text(el: HtmlElement) -> bytes:
+    return etree.tostring(el, method="text", encoding="utf-8", with_tail=False)
+
+
+def utf8_text(el: HtmlElement) -> bytes:
+    """get_text(el) encoded in UTF-8, written out by libxml2 (tostring) around the string
+    containers: one call per element that holds none, so no list of strings is built and
+    nesting costs nothing."""
+    if el.tag in STRING_CONTAINERS or _in_container(el):
+        return get_text(el).encode("utf-8", "surrogatepass")
+    if not _holds_container(el):
+        return _utf8_text(el)
+    chunks = [el.text.encode("utf-8", "surrogatepass")] if el.text else []
+    # per element being read: its children still to read, and itself (its tail follows them)
+    stack: list[tuple[Iterator[HtmlElement], HtmlElement | None]] = [(iter(el), None)]
+    while stack:
+        children, owner = stack[-1]
+        for node in children:
+            if is_element(node) and node.tag not in STRING_CONTAINERS:
+                if _holds_container(node):
+                    if node.text:
+                        chunks.append(node.text.encode("utf-8", "surrogatepass"))
+                    stack.append((iter(node), node))
+                    break
+                chunks.append(_utf8_text(node))
+            # (a comment, a removed element or a string container: no text, but a tail)
+            if node.tail:
+                chunks.append(node.tail.encode("utf-8", "surrogatepass"))
+        else:
+            stack.pop()
+            if owner is not None and owner.tail:
+                chunks.append(owner.tail.encode("utf-8", "surrogatepass"))
+    return b"".join(chunks)
+
+
+def text_measure(el: HtmlElement, measure: Callable[[bytes], int]) -> int:
+    """measure(utf8_text(el)), for cjk_in_utf8 and nonspace_in_utf8."""
+    return measure(utf8_text(el))
 
 
 def inline_text(node: HtmlElement) -> str:
@@ -397,7 +443,7 @@ class _Document:
                 return ""
             text = el.text or ""
             return text if len(text) <= limit else None
-        if text_measure(el, nonspace_count) > limit:
+        if text_measure(el, nonspace_in_utf8) > limit:
             return None  # collapsing whitespace never takes the text below its non-space characters
         if not self.has_preformatted:
             return "".join(_collapse(text) for text in text_strings(el))
@@ -454,7 +500,7 @@ class _Guard:
     """Never remove keep or an element holding it, nor half of the page's Chinese text."""
 
     def __init__(self, root: HtmlElement, keep: HtmlElement | None) -> None:
-        self.total = max(text_measure(root, cjk_count), 1)
+        self.total = max(text_measure(root, cjk_in_utf8), 1)
         self.keep = keep
         self.holders: set[HtmlElement] = set()
         node = keep
@@ -465,7 +511,7 @@ class _Guard:
     def __call__(self, el: HtmlElement) -> bool:
         if self.keep is not None and (el in self.holders or self._holds_twin(el)):
             return True
-        return text_measure(el, cjk_count) * 2 > self.total
+        return text_measure(el, cjk_in_utf8) * 2 > self.total
 
     def _holds_twin(self, el: HtmlElement) -> bool:
         # BeautifulSoup checked `keep in tag.descendants`, and a Tag equals another with the same
@@ -545,7 +591,7 @@ def remove_chrome(root: HtmlElement, *, by_text: bool = True, keep: HtmlElement 
     if not info_lines:
         return
     for el in _descendants(root, _INFO_LINE_TAGS):
-        if text_measure(el, nonspace_count) > 160:
+        if text_measure(el, nonspace_in_utf8) > 160:
             continue  # the line would be longer than 160 characters
         text = " ".join(get_text(el, " ").split())
         if len(text) <= 160 and _INFO_LINE.search(text) and is_attached(el, root) and not guarded(el):
@@ -581,12 +627,14 @@ def remove_chrome_for(root: HtmlElement, elements: list[HtmlElement], *, keep: H
                 remove_element(el)
 
 
+_LINE_BREAK = "\x00"  # libxml2 turns NUL into U+FFFD and lxml refuses it: never in a string
+
+
 def block_lines(node: HtmlElement) -> list[str]:
     """Text of node as paragraphs: block elements and <br> end lines, runs of spaces collapse to one."""
-    lines: list[list[str]] = [[]]
-    if node.text:
-        lines[0].append(node.text)
-    # per open element: its children still to read, whether it ends a line, its tail
+    pieces = [node.text] if node.text else []
+    append = pieces.append
+    # per element being read: its children still to read, whether it is a block, its tail
     stack: list[tuple[Iterator[HtmlElement], bool, str | None]] = [(iter(node), False, None)]
     while stack:
         children, block, tail = stack[-1]
@@ -594,29 +642,35 @@ def block_lines(node: HtmlElement) -> list[str]:
             tag = child.tag
             if not isinstance(tag, str) or tag == REMOVED:  # no text of its own, but a tail
                 if child.tail:
-                    lines[-1].append(child.tail)
+                    append(child.tail)
                 continue
             if tag == "br":
-                lines.append([])
+                append(_LINE_BREAK)
                 if child.tail:
-                    lines[-1].append(child.tail)
+                    append(child.tail)
                 continue
-            opens_block = tag in BLOCK_TAGS
-            if opens_block:
-                lines.append([])
+            opens = tag in BLOCK_TAGS
+            if opens:
+                append(_LINE_BREAK)
             if child.text:
-                lines[-1].append(child.text)
-            stack.append((iter(child), opens_block, child.tail))
-            break
+                append(child.text)
+            if len(child):
+                stack.append((iter(child), opens, child.tail))
+                break
+            if opens:  # a leaf is done at once
+                append(_LINE_BREAK)
+            if child.tail:
+                append(child.tail)
         else:
             stack.pop()
             if stack:  # the element is done: a block ends its line, then its tail follows
                 if block:
-                    lines.append([])
+                    append(_LINE_BREAK)
                 if tail:
-                    lines[-1].append(tail)
-    cleaned = (_SPACE_RE.sub(" ", "".join(parts)).strip() for parts in lines)
-    return [line for line in cleaned if line]
+                    append(tail)
+    # split/join is the old regular expression's collapse-and-strip: both split on str.isspace()
+    lines = (" ".join(line.split()) for line in "".join(pieces).split(_LINE_BREAK))
+    return [line for line in lines if line]
 
 
 def block_text(node: HtmlElement) -> str:

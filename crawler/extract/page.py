@@ -18,19 +18,19 @@ from .htmltext import (
     block_lines,
     body_or_document,
     cjk_count,
+    cjk_in_utf8,
     get_text,
     has_templates,
     inline_text,
     is_attached,
     is_element,
-    nonspace_count,
+    nonspace_in_utf8,
     own_strings,
     parse_html,
     remove_chrome,
     remove_chrome_for,
     remove_element,
-    select_all,
-    select_first,
+    selectable,
     text_measure,
 )
 from .jsobject import find_js_assignment
@@ -38,14 +38,24 @@ from .keys import canonical_key
 from .metadata import read_info_line, read_label_values
 
 NO_BODY = "no document body found"
-# (template, tag, class, id), the first that matches: .article-content, div.zw, #zoomcon
-_BODY_SELECTORS = (
-    ("gkmlpt", None, "article-content", None),
-    ("gd_zw", "div", "zw", None),
-    ("gz", None, None, "zoomcon"),
-)
-# (tag, class): .article-title, .content_title, h1.title, h1
-_TITLE_SELECTORS = ((None, "article-title"), (None, "content_title"), ("h1", "title"), ("h1", None))
+# The CSS selectors this module reads a page with, as (tag, class, id): each names a list of
+# the matching elements in document order (a Landmarks attribute).
+_SELECTORS = {
+    "article_title": (None, "article-title", None),  # .article-title
+    "content_title": (None, "content_title", None),  # .content_title
+    "h1_title": ("h1", "title", None),  # h1.title
+    "h1": ("h1", None, None),
+    "classify": ("div", "classify", None),  # div.classify
+    "introduce": ("div", "introduce", None),  # div.introduce
+    "laiyuan": (None, None, "laiyuan"),  # #laiyuan
+    "article_content": (None, "article-content", None),  # .article-content
+    "zw": ("div", "zw", None),  # div.zw
+    "zoomcon": (None, None, "zoomcon"),  # #zoomcon
+}
+_SELECTOR_CLASSES = frozenset(cls for _tag, cls, _id in _SELECTORS.values() if cls)
+_SELECTOR_IDS = frozenset(ident for _tag, _cls, ident in _SELECTORS.values() if ident)
+_BODY_SELECTORS = (("gkmlpt", "article_content"), ("gd_zw", "zw"), ("gz", "zoomcon"))
+_TITLE_SELECTORS = ("article_title", "content_title", "h1_title", "h1")
 _HEADER_CLASS_RE = re.compile("logo|header|nav", re.I)
 _HEADER_TAGS = frozenset({"header", "nav"})
 _INFO_LINE_PARENTS = frozenset({"div", "p", "td", "li", "section", "span"})
@@ -77,9 +87,12 @@ class Page:
     template: str = "generic"
 
 
+_CONTROL_BYTES = bytes(byte for byte in range(0x20) if byte not in (0x09, 0x0A, 0x0C, 0x0D))
+
+
 def _looks_binary(body: bytes) -> bool:
     head = body[:4096]
-    controls = sum(1 for byte in head if byte < 0x20 and byte not in (0x09, 0x0A, 0x0C, 0x0D))
+    controls = len(head) - len(head.translate(None, _CONTROL_BYTES))
     return b"\x00" in head or controls * 20 > len(head)
 
 
@@ -104,6 +117,29 @@ def _strip_site_suffix(title: str) -> str:
     return title
 
 
+class Landmarks:
+    """The elements each of the page's selectors matches (none inside a <template>), found at once."""
+
+    def __init__(self, root: HtmlElement, templates: bool) -> None:
+        self.found: dict[str, list[HtmlElement]] = {name: [] for name in _SELECTORS}
+        # One walk in Python over the elements is faster here than libxml2's XPath engine.
+        for el in root.iter(etree.Element):
+            value, ident, tag = el.get("class"), el.get("id"), el.tag
+            classes = _SELECTOR_CLASSES.intersection(value.split()) if value else ()
+            if not classes and ident not in _SELECTOR_IDS and tag != "h1":
+                continue
+            if templates and next(selectable([el], None, True), None) is None:
+                continue
+            for name, (want_tag, want_class, want_id) in _SELECTORS.items():
+                if (want_tag is None or tag == want_tag) and (want_class is None or want_class in classes) \
+                        and (want_id is None or ident == want_id):
+                    self.found[name].append(el)
+
+    def first(self, name: str) -> HtmlElement | None:
+        found = self.found[name]
+        return found[0] if found else None
+
+
 def _in_page_header(tag: HtmlElement) -> bool:
     parent = tag.getparent()
     while parent is not None:
@@ -113,9 +149,9 @@ def _in_page_header(tag: HtmlElement) -> bool:
     return False
 
 
-def _heading_title(root: HtmlElement, templates: bool) -> str | None:
-    for tag_name, cls in _TITLE_SELECTORS:
-        for tag in select_all(root, tag=tag_name, cls=cls, templates=templates):
+def _heading_title(marks: Landmarks) -> str | None:
+    for name in _TITLE_SELECTORS:
+        for tag in marks.found[name]:
             if _in_page_header(tag):
                 continue
             text = inline_text(tag)
@@ -130,18 +166,18 @@ def _nearest(node: HtmlElement | None, names: frozenset[str]) -> HtmlElement | N
     return node
 
 
-def _read_metadata(root: HtmlElement, templates: bool) -> tuple[dict[str, str], str | None]:
+def _read_metadata(root: HtmlElement, marks: Landmarks) -> tuple[dict[str, str], str | None]:
     metadata: dict[str, str] = {}
     template = None
-    classify = select_first(root, tag="div", cls="classify", templates=templates)
-    introduce = select_first(root, tag="div", cls="introduce", templates=templates)
+    classify = marks.first("classify")
+    introduce = marks.first("introduce")
     if classify is not None:
         metadata.update(read_label_values(classify))
         template = "gkmlpt"
     elif introduce is not None:
         metadata.update(read_label_values(introduce))
         template = "gd_introduce"
-    source = select_first(root, ident="laiyuan", templates=templates)
+    source = marks.first("laiyuan")
     if source is not None:
         value = re.sub(r"^(?:信息)?来源\s*[:：]\s*", "", inline_text(source))
         if value:
@@ -196,8 +232,8 @@ def _remove_link_blocks(root: HtmlElement) -> None:
     for tag in [tag for tag in root.iter(*_LINK_BLOCK_TAGS) if tag is not root]:
         if _COUNT_LINKS(tag) < 2:
             continue
-        text = text_measure(tag, nonspace_count)
-        linked = sum(text_measure(link, nonspace_count) for link in tag.iterdescendants("a"))
+        text = text_measure(tag, nonspace_in_utf8)
+        linked = sum(text_measure(link, nonspace_in_utf8) for link in tag.iterdescendants("a"))
         if text and linked * 10 >= text * 8 and is_attached(tag, root):
             remove_element(tag)
 
@@ -207,7 +243,7 @@ def _generic_body(root: HtmlElement) -> HtmlElement | None:
     remove_chrome(root, info_lines=True)
     _remove_link_blocks(root)
     node: HtmlElement = root
-    total = text_measure(node, cjk_count)
+    total = text_measure(node, cjk_in_utf8)
     while True:
         if total == 0:
             return node if _MEANINGFUL_RE.search(get_text(node)) else None
@@ -217,7 +253,7 @@ def _generic_body(root: HtmlElement) -> HtmlElement | None:
             # (markup nested thousands deep would make that quadratic).
             counts = [total - cjk_count("".join(own_strings(node)))]
         else:
-            counts = [text_measure(child, cjk_count) for child in children]
+            counts = [text_measure(child, cjk_in_utf8) for child in children]
         best, best_count = None, 0
         for child, count in zip(children, counts, strict=True):
             if child.tag in _HEADINGS:
@@ -238,8 +274,9 @@ def extract_page(url: str, body: bytes, content_type: str | None = None) -> Page
     decoded, encoding = decode_html(body, content_type)
     root = parse_html(decoded)
     templates = has_templates(root)
-    title = _meta_content(root, "ArticleTitle") or _heading_title(root, templates)
-    metadata, template = _read_metadata(root, templates)
+    marks = Landmarks(root, templates)
+    title = _meta_content(root, "ArticleTitle") or _heading_title(marks)
+    metadata, template = _read_metadata(root, marks)
     if not title:
         title = metadata.get("名称") or metadata.get("标题")
     if not title:
@@ -249,8 +286,8 @@ def extract_page(url: str, body: bytes, content_type: str | None = None) -> Page
     body_el: HtmlElement | None = None
     js_root: HtmlElement | None = None
     lines: list[str] = []
-    for name, tag, cls, ident in _BODY_SELECTORS:
-        body_el = select_first(root, tag=tag, cls=cls, ident=ident, templates=templates)
+    for name, selector in _BODY_SELECTORS:
+        body_el = marks.first(selector)
         if body_el is None:
             continue
         template = template or name
