@@ -76,7 +76,6 @@ _SHOWN_NODES = etree.XPath(_SHOWN_XPATH)
 _UNDER_CONTAINER = etree.XPath("boolean(ancestor::template or ancestor::rt or ancestor::rp)")
 _STRING = etree.XPath("string(.)", smart_strings=False)  # all text under an element, in one piece
 _CLASSED = etree.XPath("descendant::*[@class or @id]")
-_MAX_TREE_DEPTH = 2048  # libxml2's nesting limit for trees it builds itself (huge_tree on)
 _parsers = threading.local()  # an lxml parser must not be used by two threads at once
 
 
@@ -294,7 +293,7 @@ def _in_container(el: HtmlElement) -> bool:
     """True when el sits inside a template, rt or rp, so that none of its strings is text.
 
     Most pages have none of these at all: that is looked up once per document (the last one
-    seen, per thread) instead of walking up from every element.
+    seen, per thread, which this keeps alive until the next) instead of walking up from every element.
     """
     top = el.getroottree().getroot()
     last = getattr(_last_document, "seen", None)
@@ -571,7 +570,7 @@ def remove_chrome(root: HtmlElement, *, by_text: bool = True, keep: HtmlElement 
     by_text also drops small widgets (links, spans) whose whole text is chrome (【打印】, 字号 大中小 …);
     info_lines also drops "信息来源:… 时间:… 字体:[大][中][小]" lines (generic pages only).
     Each step sees the tree as the steps before it left it; an element under a removed one is skipped.
-    Text is measured when an element is about to go, not for every element, and in C (XPath).
+    Text is only measured for an element that would go (and libxml2 writes it out in one piece).
     """
     guarded = _Guard(root, keep)
     for el in _descendants(root, _DROP_TAGS):
