@@ -227,8 +227,9 @@ def _in_template(el: HtmlElement, scope: HtmlElement | None) -> bool:
     return False
 
 
-def selectable(elements: Iterable[HtmlElement], scope: HtmlElement, templates: bool) -> Iterator[HtmlElement]:
-    """The elements a CSS selection under scope can reach: none inside a <template> below scope."""
+def selectable(elements: Iterable[HtmlElement], scope: HtmlElement | None, templates: bool) -> Iterator[HtmlElement]:
+    """The elements a CSS selection under scope (None: the whole document) can reach: none inside a
+    <template> below scope."""
     for el in elements:
         if el is not scope and (not templates or not _in_template(el, scope)):
             yield el
@@ -399,6 +400,26 @@ def utf8_text(el: HtmlElement) -> bytes:
             if owner is not None and owner.tail:
                 chunks.append(owner.tail.encode("utf-8", "surrogatepass"))
     return b"".join(chunks)
+
+
+def same_text_below(el: HtmlElement, known: dict[HtmlElement, HtmlElement]) -> HtmlElement:
+    """The element below el that has the same text (for get_text, whitespace aside) and the same
+    links: el itself, or the end of a chain of only children around which there is nothing but
+    whitespace. Markup nested thousands deep is such a chain: what is computed for the end of it
+    serves every element along it. known remembers the chains already walked."""
+    chain = []
+    node = el
+    while node not in known and len(node) == 1 and not (node.text or "").strip():
+        child = node[0]
+        if not is_element(child) or child.tag in STRING_CONTAINERS or child.tag == "a" \
+                or (child.tail or "").strip():
+            break
+        chain.append(node)
+        node = child
+    end = known.get(node, node)
+    for link in chain:
+        known[link] = end
+    return end
 
 
 def text_measure(el: HtmlElement, measure: Callable[[bytes], int]) -> int:
@@ -589,11 +610,15 @@ def remove_chrome(root: HtmlElement, *, by_text: bool = True, keep: HtmlElement 
             remove_element(el)
     if not info_lines:
         return
+    lines: dict[HtmlElement, bool] = {}  # whether the text below is an info line (see same_text_below)
+    chains: dict[HtmlElement, HtmlElement] = {}
     for el in _descendants(root, _INFO_LINE_TAGS):
-        if text_measure(el, nonspace_in_utf8) > 160:
-            continue  # the line would be longer than 160 characters
-        text = " ".join(get_text(el, " ").split())
-        if len(text) <= 160 and _INFO_LINE.search(text) and is_attached(el, root) and not guarded(el):
+        below = same_text_below(el, chains)
+        if below not in lines:
+            # over 160 non-space characters the line is too long, without reading its strings
+            text = " ".join(get_text(below, " ").split()) if text_measure(below, nonspace_in_utf8) <= 160 else ""
+            lines[below] = len(text) <= 160 and bool(_INFO_LINE.search(text))
+        if lines[below] and is_attached(el, root) and not guarded(el):
             remove_element(el)
 
 

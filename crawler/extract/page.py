@@ -30,6 +30,7 @@ from .htmltext import (
     remove_chrome,
     remove_chrome_for,
     remove_element,
+    same_text_below,
     selectable,
     text_measure,
 )
@@ -229,12 +230,19 @@ def _js_detail(text: str) -> HtmlElement | None:
 
 def _remove_link_blocks(root: HtmlElement) -> None:
     """Drop navigation-like blocks: several links and (almost) no text outside them."""
+    blocks: dict[HtmlElement, bool] = {}  # whether the text below is a link block (see same_text_below)
+    chains: dict[HtmlElement, HtmlElement] = {}
     for tag in [tag for tag in root.iter(*_LINK_BLOCK_TAGS) if tag is not root]:
-        if _COUNT_LINKS(tag) < 2:
-            continue
-        text = text_measure(tag, nonspace_in_utf8)
-        linked = sum(text_measure(link, nonspace_in_utf8) for link in tag.iterdescendants("a"))
-        if text and linked * 10 >= text * 8 and is_attached(tag, root):
+        below = same_text_below(tag, chains)
+        if below not in blocks:
+            # (a removal here only takes out elements after this one in document order, or under
+            # it: what was measured below an element still to come stays true)
+            blocks[below] = False
+            if _COUNT_LINKS(below) >= 2:
+                text = text_measure(below, nonspace_in_utf8)
+                linked = sum(text_measure(link, nonspace_in_utf8) for link in below.iterdescendants("a"))
+                blocks[below] = bool(text) and linked * 10 >= text * 8
+        if blocks[below] and is_attached(tag, root):
             remove_element(tag)
 
 
