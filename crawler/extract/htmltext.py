@@ -76,7 +76,6 @@ _SHOWN_NODES = etree.XPath(_SHOWN_XPATH)
 _UNDER_CONTAINER = etree.XPath("boolean(ancestor::template or ancestor::rt or ancestor::rp)")
 _STRING = etree.XPath("string(.)", smart_strings=False)  # all text under an element, in one piece
 _CLASSED = etree.XPath("descendant::*[@class or @id]")
-_MAX_TREE_DEPTH = 2048  # libxml2's nesting limit for trees it builds itself (huge_tree on)
 _parsers = threading.local()  # an lxml parser must not be used by two threads at once
 
 
@@ -228,8 +227,9 @@ def _in_template(el: HtmlElement, scope: HtmlElement | None) -> bool:
     return False
 
 
-def selectable(elements: Iterable[HtmlElement], scope: HtmlElement, templates: bool) -> Iterator[HtmlElement]:
-    """The elements a CSS selection under scope can reach: none inside a <template> below scope."""
+def selectable(elements: Iterable[HtmlElement], scope: HtmlElement | None, templates: bool) -> Iterator[HtmlElement]:
+    """The elements a CSS selection under scope (None: the whole document) can reach: none inside a
+    <template> below scope."""
     for el in elements:
         if el is not scope and (not templates or not _in_template(el, scope)):
             yield el
@@ -294,7 +294,7 @@ def _in_container(el: HtmlElement) -> bool:
     """True when el sits inside a template, rt or rp, so that none of its strings is text.
 
     Most pages have none of these at all: that is looked up once per document (the last one
-    seen, per thread) instead of walking up from every element.
+    seen, per thread, which this keeps alive until the next) instead of walking up from every element.
     """
     top = el.getroottree().getroot()
     last = getattr(_last_document, "seen", None)
@@ -400,6 +400,26 @@ def utf8_text(el: HtmlElement) -> bytes:
             if owner is not None and owner.tail:
                 chunks.append(owner.tail.encode("utf-8", "surrogatepass"))
     return b"".join(chunks)
+
+
+def same_text_below(el: HtmlElement, known: dict[HtmlElement, HtmlElement]) -> HtmlElement:
+    """The element below el that has the same text (for get_text, whitespace aside) and the same
+    links: el itself, or the end of a chain of only children around which there is nothing but
+    whitespace. Markup nested thousands deep is such a chain: what is computed for the end of it
+    serves every element along it. known remembers the chains already walked."""
+    chain = []
+    node = el
+    while node not in known and len(node) == 1 and not (node.text or "").strip():
+        child = node[0]
+        if not is_element(child) or child.tag in STRING_CONTAINERS or child.tag == "a" \
+                or (child.tail or "").strip():
+            break
+        chain.append(node)
+        node = child
+    end = known.get(node, node)
+    for link in chain:
+        known[link] = end
+    return end
 
 
 def text_measure(el: HtmlElement, measure: Callable[[bytes], int]) -> int:
@@ -571,7 +591,7 @@ def remove_chrome(root: HtmlElement, *, by_text: bool = True, keep: HtmlElement 
     by_text also drops small widgets (links, spans) whose whole text is chrome (【打印】, 字号 大中小 …);
     info_lines also drops "信息来源:… 时间:… 字体:[大][中][小]" lines (generic pages only).
     Each step sees the tree as the steps before it left it; an element under a removed one is skipped.
-    Text is measured when an element is about to go, not for every element, and in C (XPath).
+    Text is only measured for an element that would go (and libxml2 writes it out in one piece).
     """
     guarded = _Guard(root, keep)
     for el in _descendants(root, _DROP_TAGS):
@@ -590,11 +610,15 @@ def remove_chrome(root: HtmlElement, *, by_text: bool = True, keep: HtmlElement 
             remove_element(el)
     if not info_lines:
         return
+    lines: dict[HtmlElement, bool] = {}  # whether the text below is an info line (see same_text_below)
+    chains: dict[HtmlElement, HtmlElement] = {}
     for el in _descendants(root, _INFO_LINE_TAGS):
-        if text_measure(el, nonspace_in_utf8) > 160:
-            continue  # the line would be longer than 160 characters
-        text = " ".join(get_text(el, " ").split())
-        if len(text) <= 160 and _INFO_LINE.search(text) and is_attached(el, root) and not guarded(el):
+        below = same_text_below(el, chains)
+        if below not in lines:
+            # over 160 non-space characters the line is too long, without reading its strings
+            text = " ".join(get_text(below, " ").split()) if text_measure(below, nonspace_in_utf8) <= 160 else ""
+            lines[below] = len(text) <= 160 and bool(_INFO_LINE.search(text))
+        if lines[below] and is_attached(el, root) and not guarded(el):
             remove_element(el)
 
 

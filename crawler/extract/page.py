@@ -30,6 +30,7 @@ from .htmltext import (
     remove_chrome,
     remove_chrome_for,
     remove_element,
+    same_text_below,
     selectable,
     text_measure,
 )
@@ -39,7 +40,7 @@ from .metadata import read_info_line, read_label_values
 
 NO_BODY = "no document body found"
 # The CSS selectors this module reads a page with, as (tag, class, id): each names a list of
-# the matching elements in document order (a Landmarks attribute).
+# the matching elements in document order (a _Landmarks attribute).
 _SELECTORS = {
     "article_title": (None, "article-title", None),  # .article-title
     "content_title": (None, "content_title", None),  # .content_title
@@ -117,7 +118,7 @@ def _strip_site_suffix(title: str) -> str:
     return title
 
 
-class Landmarks:
+class _Landmarks:
     """The elements each of the page's selectors matches (none inside a <template>), found at once."""
 
     def __init__(self, root: HtmlElement, templates: bool) -> None:
@@ -149,7 +150,7 @@ def _in_page_header(tag: HtmlElement) -> bool:
     return False
 
 
-def _heading_title(marks: Landmarks) -> str | None:
+def _heading_title(marks: _Landmarks) -> str | None:
     for name in _TITLE_SELECTORS:
         for tag in marks.found[name]:
             if _in_page_header(tag):
@@ -166,7 +167,7 @@ def _nearest(node: HtmlElement | None, names: frozenset[str]) -> HtmlElement | N
     return node
 
 
-def _read_metadata(root: HtmlElement, marks: Landmarks) -> tuple[dict[str, str], str | None]:
+def _read_metadata(root: HtmlElement, marks: _Landmarks) -> tuple[dict[str, str], str | None]:
     metadata: dict[str, str] = {}
     template = None
     classify = marks.first("classify")
@@ -229,12 +230,19 @@ def _js_detail(text: str) -> HtmlElement | None:
 
 def _remove_link_blocks(root: HtmlElement) -> None:
     """Drop navigation-like blocks: several links and (almost) no text outside them."""
+    blocks: dict[HtmlElement, bool] = {}  # whether the text below is a link block (see same_text_below)
+    chains: dict[HtmlElement, HtmlElement] = {}
     for tag in [tag for tag in root.iter(*_LINK_BLOCK_TAGS) if tag is not root]:
-        if _COUNT_LINKS(tag) < 2:
-            continue
-        text = text_measure(tag, nonspace_in_utf8)
-        linked = sum(text_measure(link, nonspace_in_utf8) for link in tag.iterdescendants("a"))
-        if text and linked * 10 >= text * 8 and is_attached(tag, root):
+        below = same_text_below(tag, chains)
+        if below not in blocks:
+            # (a removal here only takes out elements after this one in document order, or under
+            # it: what was measured below an element still to come stays true)
+            blocks[below] = False
+            if _COUNT_LINKS(below) >= 2:
+                text = text_measure(below, nonspace_in_utf8)
+                linked = sum(text_measure(link, nonspace_in_utf8) for link in below.iterdescendants("a"))
+                blocks[below] = bool(text) and linked * 10 >= text * 8
+        if blocks[below] and is_attached(tag, root):
             remove_element(tag)
 
 
@@ -274,7 +282,7 @@ def extract_page(url: str, body: bytes, content_type: str | None = None) -> Page
     decoded, encoding = decode_html(body, content_type)
     root = parse_html(decoded)
     templates = has_templates(root)
-    marks = Landmarks(root, templates)
+    marks = _Landmarks(root, templates)
     title = _meta_content(root, "ArticleTitle") or _heading_title(marks)
     metadata, template = _read_metadata(root, marks)
     if not title:
