@@ -207,12 +207,13 @@ class StoragePipeline:
             item.analysis = analyse(item.url, item.body, item.content_type)
         counts = self.counts.setdefault(spider.name, Counter())
         local: Counter[str] = Counter()
+        job = self._job(item, spider)
         with self._lock:
             try:
                 with session_scope(self.sessions) as session:
-                    self._job(item, spider)(session, local)
+                    job(session, local)
             except Exception as exc:
-                self._storage_failed(_Pending(self._job(item, spider), counts, lambda _e: None), exc)
+                self._storage_failed(_Pending(job, counts, lambda _e: None), exc)
                 local = Counter()
         counts.update(local)
         self._report(spider.name, counts)
