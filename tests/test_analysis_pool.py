@@ -1,6 +1,5 @@
-"""Page analysis in worker processes, and the pipeline's batched writer, for real: spawned worker
-processes reading the replica's pages, a worker killed mid-crawl, and batches written to the
-migrated databases."""
+"""Page analysis in worker processes, for real: spawned worker processes reading the replica's
+pages, a worker killed mid-crawl, and crawls with and without workers."""
 
 from __future__ import annotations
 
@@ -8,23 +7,16 @@ import asyncio
 import json
 import os
 import signal
-import threading
-from collections import Counter
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from crawler.analysis import Analyser, analyse
-from crawler.items import DetailPage, FetchFailure
-from crawler.pipelines import BatchWriter, StoragePipeline
 from replica.catalog import build_catalog
 from replica.render import detail_page
 from storage.db import session_scope
-from storage.documents import ensure_source
-from storage.models import Document, FetchError, Version
-from storage.runs import start_run
+from storage.models import Document, Version
 from tests.conftest import FAST_CRAWL, run_policywatch
 
 
@@ -97,64 +89,6 @@ def test_small_crawls_never_start_a_worker() -> None:
     asyncio.run(five())
     assert analyser._pool is None
     analyser.close()
-
-
-@pytest.fixture
-def pipeline_setup(db_url, sessions):
-    with session_scope(sessions) as s:
-        source = ensure_source(s, "by-hand", "html_pages", {})
-        run = start_run(s, source.id)
-        ids = source.id, run.id
-    pipeline = StoragePipeline(db_url, None)
-    spider = SimpleNamespace(name="by-hand", source_id=ids[0], run_id=ids[1])
-    pipeline.open_spider(spider)
-    yield pipeline, spider
-    pipeline.engine.dispose()
-
-
-def test_one_failing_item_in_a_batch_costs_only_itself(pipeline_setup, sessions) -> None:
-    """The writer takes every waiting item into one transaction; when one of them fails, the
-    others are still stored (each written again alone) and the failure is recorded."""
-    pipeline, spider = pipeline_setup
-    pages = _replica_pages(6)
-    failures: list[str] = []
-    lock = threading.Lock()
-
-    def on_failure(pending, exc) -> None:
-        failures.append(f"{type(exc).__name__}: {exc}")
-        pipeline._storage_failed(pending, exc)
-
-    writer = BatchWriter(pipeline.sessions, lock, on_failure)
-    counts: Counter[str] = Counter()
-    finished = threading.Semaphore(0)
-
-    def broken_job(session, local) -> None:
-        local["pages_fetched"] += 1  # never counted: its transaction is rolled back
-        raise ValueError("a storage bug")
-
-    broken_job.item = SimpleNamespace(url="http://127.0.0.1:1/bug.html")
-    broken_job.spider = spider
-    with lock:  # hold the writer so that every job lands in one batch
-        for i, (url, body, ctype) in enumerate(pages):
-            item = DetailPage(url=url, body=body, status=200, content_type=ctype)
-            item.analysis = analyse(url, body, ctype)
-            writer.submit(pipeline._job(item, spider), counts, lambda _e: finished.release())
-            if i == 2:
-                writer.submit(broken_job, counts, lambda _e: finished.release())
-        writer.submit(pipeline._job(FetchFailure(url="http://127.0.0.1:1/gone.html", status=404,
-                                                 reason="HTTP 404"), spider),
-                      counts, lambda _e: finished.release())
-    for _ in range(len(pages) + 2):
-        assert finished.acquire(timeout=60)
-    writer.close()
-    assert failures == ["ValueError: a storage bug"]
-    assert counts["documents_new"] == len(pages) and counts["pages_fetched"] == len(pages)
-    assert counts["errors"] == 2  # the 404 and the storage failure
-    with session_scope(sessions) as s:
-        assert s.scalar(select(func.count(Document.id))) == len(pages)
-        assert s.scalar(select(func.count(Version.id))) == len(pages)
-        reasons = sorted(e.reason for e in s.scalars(select(FetchError)))
-    assert reasons == ["HTTP 404", "storage error: ValueError: a storage bug"]
 
 
 def test_crawl_without_workers_stores_the_same_as_with_them(tmp_path: Path, replica) -> None:
