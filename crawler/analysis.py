@@ -16,10 +16,10 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import pickle
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
 from typing import Any
 
 from crawler.extract.attachments import Attachment
@@ -33,14 +33,45 @@ logger = logging.getLogger(__name__)
 INLINE_PAGES = 20
 
 
-@dataclass
 class Analysis:
     """A page's snapshot (without its raw bytes, which the caller holds) and attachment links,
-    or why it could not be read."""
+    or why it could not be read.
 
-    snapshot: Snapshot | None = None
-    links: list[Attachment] = field(default_factory=list)
-    error: str | None = None
+    Pickled, the snapshot travels as one bytes object, packed once where it was made: the crawl
+    process receives an Analysis from a worker and sends it on to the storage process without
+    reading the snapshot, so it never unpacks the texts and the structure only to pack them
+    again. Reading ``snapshot`` unpacks it.
+    """
+
+    __slots__ = ("links", "error", "_snapshot", "_packed")
+
+    def __init__(self, snapshot: Snapshot | None = None, links: list[Attachment] | None = None,
+                 error: str | None = None) -> None:
+        self.links: list[Attachment] = links if links is not None else []
+        self.error = error
+        self._snapshot = snapshot
+        self._packed: bytes | None = None
+
+    @property
+    def snapshot(self) -> Snapshot | None:
+        if self._snapshot is None and self._packed is not None:
+            self._snapshot = pickle.loads(self._packed)
+            self._packed = None
+        return self._snapshot
+
+    @snapshot.setter
+    def snapshot(self, value: Snapshot | None) -> None:
+        self._snapshot, self._packed = value, None
+
+    def __getstate__(self) -> tuple[list[Attachment], str | None, bytes | None]:
+        packed = self._packed
+        if packed is None and self._snapshot is not None:
+            packed = pickle.dumps(self._snapshot, protocol=pickle.HIGHEST_PROTOCOL)
+        return self.links, self.error, packed
+
+    def __setstate__(self, state: tuple[list[Attachment], str | None, bytes | None]) -> None:
+        self.links, self.error, self._packed = state
+        self._snapshot = None
 
 
 def analyse(url: str, body: bytes, content_type: str | None) -> Analysis:

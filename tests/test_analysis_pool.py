@@ -126,3 +126,22 @@ def test_bad_worker_count_is_a_one_line_error(tmp_path: Path, replica, value: st
     assert "[crawl] workers must be" in result.stderr
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert "Traceback" not in result.stderr and len(errors) == 1, result.stderr
+
+
+def test_an_analysis_travels_packed_and_reads_back_the_same() -> None:
+    """Between processes the snapshot is one bytes object: a process that only passes the
+    Analysis on (the crawl process) never unpacks it, and the process that reads it gets the
+    same snapshot."""
+    import pickle
+
+    url, body, ctype = _replica_pages(1)[0]
+    original = analyse(url, body, ctype)
+    from_worker = pickle.loads(pickle.dumps(original))
+    assert from_worker._snapshot is None and isinstance(from_worker._packed, bytes)
+    passed_on = pickle.loads(pickle.dumps(from_worker))  # the crawl process never read it
+    assert passed_on._packed == from_worker._packed
+    assert _fields(passed_on) == _fields(original)
+    passed_on.snapshot.raw = body  # read once, it is a snapshot like any other
+    assert pickle.loads(pickle.dumps(passed_on)).snapshot.raw == body
+    failed = pickle.loads(pickle.dumps(analyse(url, b"<html></html>", ctype)))
+    assert failed.snapshot is None and failed.error
