@@ -241,16 +241,19 @@ def history(config: Config, doc: str, fmt: str) -> None:
     Example:
       policywatch history 12
     """
+    from storage.content import load_contents
     from storage.documents import resolve_document, versions_of
 
     sessions = open_db(config)
     with session_scope(sessions) as session:
         document = resolve_document(session, doc)
+        versions = versions_of(session, document.id)
+        load_contents(session, versions, ["normalized_text"])  # a few queries, not one a version
         items = [{
             "seq": v.seq, "fetched_at": v.fetched_at.isoformat(timespec="seconds"),
             "content_hash": v.content_hash[:12], "title": v.title, "url": v.url,
             "chars": len(v.normalized_text), "etag": v.etag, "last_modified": v.last_modified,
-        } for v in versions_of(session, document.id)]
+        } for v in versions]
         head = {"id": document.id, "title": document.title, "url": document.url,
                 "status": document.status, "versions": items}
     if fmt == "json":
