@@ -98,11 +98,23 @@ def _dictionary(data: bytes) -> zstandard.ZstdCompressionDict | None:
     return zstandard.ZstdCompressionDict(data, dict_type=zstandard.DICT_TYPE_RAWCONTENT)
 
 
+def _compressor(zdict: zstandard.ZstdCompressionDict | None) -> zstandard.ZstdCompressor:
+    return zstandard.ZstdCompressor(level=LEVEL, dict_data=zdict, write_checksum=True,
+                                    write_content_size=True, write_dict_id=False)
+
+
+# A compressor without dictionary (every new text) is reused: one per thread, as a compressor
+# is not safe for concurrent use; a one-shot compress() starts afresh each time, same bytes out.
+_plain = threading.local()
+
+
 def compress(content: bytes, dictionary: bytes = b"") -> bytes:
     """``content`` as a blob's data, compressed against ``dictionary``."""
     zdict = _dictionary(dictionary)
-    compressor = zstandard.ZstdCompressor(level=LEVEL, dict_data=zdict, write_checksum=True,
-                                          write_content_size=True, write_dict_id=False)
+    if zdict is not None:  # a dictionary is seldom used twice: the content it is made of differs
+        compressor = _compressor(zdict)
+    elif (compressor := getattr(_plain, "compressor", None)) is None:
+        compressor = _plain.compressor = _compressor(None)
     return bytes([FORMAT_ZSTD]) + compressor.compress(content)
 
 
@@ -282,23 +294,29 @@ def sketch(text: str) -> list[int]:
 
 _CONTENT_IDS = (Version.text_id, Version.normalized_id, Version.page_id)
 _SHARED = func.count().label("shared")
-_SELECT_SIMILAR = (
+_BEST_MATCH = (
     select(TextSketch.version_id, _SHARED)
     .where(TextSketch.key.in_(bindparam("keys", expanding=True)))
     .group_by(TextSketch.version_id).order_by(_SHARED.desc(), TextSketch.version_id.desc()).limit(1)
-)
-_SELECT_IDS = select(*_CONTENT_IDS).where(Version.id == bindparam("version_id"))
+).subquery()
+# the best match and its blobs in one query
+_SELECT_SIMILAR = (select(_BEST_MATCH.c.shared, *_CONTENT_IDS)
+                   .join_from(_BEST_MATCH, Version, Version.id == _BEST_MATCH.c.version_id))
 # The newest version of the source among the last TEMPLATE_WINDOW stored: a bounded walk back
-# from the newest version (a crawl stores a source's pages one after another).
+# from the newest version (a crawl stores a source's pages one after another). The versions are
+# walked by id from the newest, each one's source read by primary key: a join would let the
+# planner start from the documents of the source (all of them) and sort their versions.
 TEMPLATE_WINDOW = 1000
-_RECENT = select(Version.id, Version.document_id, *_CONTENT_IDS).order_by(Version.id.desc()) \
-    .limit(TEMPLATE_WINDOW).subquery()
+_WINDOW_START = func.coalesce(
+    select(Version.id).order_by(Version.id.desc()).offset(TEMPLATE_WINDOW - 1).limit(1)
+    .scalar_subquery(), 0)
+_SOURCE_OF_VERSION = (select(Document.source_id).where(Document.id == Version.document_id)
+                      .correlate(Version).scalar_subquery())
 _SELECT_TEMPLATE = (
-    select(_RECENT.c.text_id, _RECENT.c.normalized_id, _RECENT.c.page_id)
-    .join(Document, Document.id == _RECENT.c.document_id)
-    .where(Document.source_id == bindparam("source_id"), _RECENT.c.document_id != bindparam("document_id"),
-           _RECENT.c.page_id.is_not(None))
-    .order_by(_RECENT.c.id.desc()).limit(1)
+    select(*_CONTENT_IDS)
+    .where(Version.id >= _WINDOW_START, _SOURCE_OF_VERSION == bindparam("source_id"),
+           Version.document_id != bindparam("document_id"), Version.page_id.is_not(None))
+    .order_by(Version.id.desc()).limit(1)
 )
 _SELECT_TEXT = (select(func.min(Blob.id)).where(Blob.digest == bindparam("digest"), Blob.aux_id.is_(None)))
 _SELECT_CHAIN = select(Blob.id, Blob.base_id, Blob.digest).where(Blob.id.in_(bindparam("ids", expanding=True)))
@@ -324,7 +342,7 @@ def _similar_version(conn: Connection, keys: Sequence[int]) -> ContentIds | None
     row = conn.execute(_SELECT_SIMILAR, {"keys": list(keys)}).first()
     if row is None or row.shared < min(2, len(keys)):
         return None
-    return _content_ids(conn.execute(_SELECT_IDS, {"version_id": row.version_id}).first())
+    return _content_ids(row[1:])
 
 
 def _template_version(conn: Connection, source_id: int, document_id: int) -> ContentIds | None:
@@ -345,6 +363,7 @@ class _Chains:
     def __init__(self, conn: Connection, ids: Iterable[int]) -> None:
         self.parent: dict[int, int | None] = {}
         self.digests: dict[bytes, int] = {}
+        self.digest_of: dict[int, bytes] = {}
         pending = set(ids)
         for _ in range(MAX_DEPTH + 1):
             pending -= self.parent.keys()
@@ -353,6 +372,7 @@ class _Chains:
             for chunk in _chunks(pending):
                 for blob_id, base_id, key in conn.execute(_SELECT_CHAIN, {"ids": chunk}):
                     self.parent[blob_id] = base_id
+                    self.digest_of[blob_id] = bytes(key)
                     self.digests.setdefault(bytes(key), blob_id)
             pending = {b for b in self.parent.values() if b is not None}
 
@@ -365,6 +385,21 @@ class _Chains:
             chain.append(up)
         at = len(chain) - 1 if root else max(0, len(chain) - MAX_DEPTH)
         return chain[at], len(chain) - 1 - at
+
+    def read(self, conn: Connection, ids: Iterable[int]) -> dict[int, bytes]:
+        """The contents of some blobs of the chains: from the cache by digest when there (the
+        template page, read for every new document of a source), else from the database."""
+        out: dict[int, bytes] = {}
+        missing = []
+        for blob_id in ids:
+            cached = _cache.get(self.digest_of[blob_id])
+            if cached is None:
+                missing.append(blob_id)
+            else:
+                out[blob_id] = cached
+        if missing:
+            out.update(read_blobs(conn, missing))
+        return out
 
 
 class _Writer:
@@ -423,8 +458,9 @@ def store_contents(conn: Executor, *, text: str, normalized_text: str, structure
     t = text.encode("utf-8")
     n = normalized_text.encode("utf-8")
     page = join_page(structure, raw)
-    contents = {"text": t, "normalized": n, "page": page}
-    digests = {name: digest(data) for name, data in contents.items()}
+    digests = {"text": digest(t)}
+    digests["normalized"] = digests["text"] if n == t else digest(n)
+    digests["page"] = digest(page)
     existing: dict[bytes, int] = {}
     text_id = conn.execute(_SELECT_TEXT, {"digest": digests["text"]}).scalar()
     if text_id is not None:
@@ -454,7 +490,7 @@ def store_contents(conn: Executor, *, text: str, normalized_text: str, structure
     writer = _Writer(conn, digests, existing)
     bases = {name: chains.base(ref, root=similar is None) for name, ref in refs.items()
              if writer.known(name) is None}
-    base_content = read_blobs(conn, [blob_id for blob_id, _ in bases.values()])
+    base_content = chains.read(conn, [blob_id for blob_id, _ in bases.values()])
 
     def base(name: str) -> tuple[int, bytes, int] | None:
         if name not in bases:
