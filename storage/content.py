@@ -319,7 +319,20 @@ _SELECT_TEMPLATE = (
     .order_by(Version.id.desc()).limit(1)
 )
 _SELECT_TEXT = (select(func.min(Blob.id)).where(Blob.digest == bindparam("digest"), Blob.aux_id.is_(None)))
-_SELECT_CHAIN = select(Blob.id, Blob.base_id, Blob.digest).where(Blob.id.in_(bindparam("ids", expanding=True)))
+
+
+def _select_chains() -> Any:
+    """Some blobs and their bases up to MAX_DEPTH levels up, in one query: a row per blob, its
+    (id, base_id, digest) then its base's, then that one's base's (NULLs past a root)."""
+    levels = [Blob.__table__.alias(f"level{i}") for i in range(MAX_DEPTH + 1)]
+    query = select(*(c for level in levels for c in (level.c.id, level.c.base_id, level.c.digest)))
+    joined = levels[0]
+    for lower, upper in zip(levels, levels[1:], strict=False):
+        joined = joined.outerjoin(upper, upper.c.id == lower.c.base_id)
+    return query.select_from(joined).where(levels[0].c.id.in_(bindparam("ids", expanding=True)))
+
+
+_SELECT_CHAINS = _select_chains()
 _INSERT_SKETCH = insert(TextSketch.__table__)
 _INSERT_BLOB = insert(Blob.__table__).returning(Blob.__table__.c.id)
 
@@ -364,17 +377,16 @@ class _Chains:
         self.parent: dict[int, int | None] = {}
         self.digests: dict[bytes, int] = {}
         self.digest_of: dict[int, bytes] = {}
-        pending = set(ids)
-        for _ in range(MAX_DEPTH + 1):
-            pending -= self.parent.keys()
-            if not pending:
-                break
-            for chunk in _chunks(pending):
-                for blob_id, base_id, key in conn.execute(_SELECT_CHAIN, {"ids": chunk}):
-                    self.parent[blob_id] = base_id
-                    self.digest_of[blob_id] = bytes(key)
-                    self.digests.setdefault(bytes(key), blob_id)
-            pending = {b for b in self.parent.values() if b is not None}
+        rows = [row for chunk in _chunks(set(ids)) for row in conn.execute(_SELECT_CHAINS, {"ids": chunk})]
+        # level by level, by id: the first blob of a digest found is the one reused, nearest first
+        for level in range(MAX_DEPTH + 1):
+            found = {row[3 * level]: row[3 * level:3 * level + 3] for row in rows
+                     if row[3 * level] is not None}
+            for blob_id in sorted(found.keys() - self.parent.keys()):
+                _, base_id, key = found[blob_id]
+                self.parent[blob_id] = base_id
+                self.digest_of[blob_id] = bytes(key)
+                self.digests.setdefault(bytes(key), blob_id)
 
     def base(self, blob_id: int, *, root: bool) -> tuple[int, int]:
         """(the blob to compress against, its depth) for a reference blob: itself, unless that

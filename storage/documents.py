@@ -298,12 +298,26 @@ def mark_missing(session: Session, source_id: int, canonical_key: str) -> Docume
     return doc
 
 
+_FIND_BY_KEY = select(Document).where(Document.source_id == bindparam("source_id"),
+                                      Document.canonical_key == bindparam("canonical_key"))
+
+
 def find_by_key(session: Session, source_id: int, canonical_key: str) -> Document | None:
-    return session.scalar(
-        select(Document).where(
-            Document.source_id == source_id, Document.canonical_key == canonical_key
-        )
-    )
+    return session.scalar(_FIND_BY_KEY, {"source_id": source_id, "canonical_key": canonical_key})
+
+
+_SELECT_RAW_HASH = select(_documents.c.raw_hash).where(
+    _documents.c.source_id == bindparam("source_id"),
+    _documents.c.canonical_key == bindparam("canonical_key"), _documents.c.version_count > 0)
+
+
+def stored_raw_hash(session: Session, source_id: int, canonical_key: str) -> str | None:
+    """The raw hash of the document's latest stored response, None when it has no version: a
+    fetch with the same hash needs no parsing (``touch`` it). A Core query, no ORM object: the
+    crawl asks it of every fetched page."""
+    session.flush()  # as the ORM query's autoflush would
+    return session.connection().execute(
+        _SELECT_RAW_HASH, {"source_id": source_id, "canonical_key": canonical_key}).scalar()
 
 
 def validators(session: Session, source_id: int, canonical_key: str) -> tuple[str | None, str | None]:

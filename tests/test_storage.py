@@ -154,3 +154,15 @@ def test_a_document_the_session_holds_reads_what_storing_wrote(sessions) -> None
         doc = s.scalar(select(Document))
         assert (doc.url, doc.version_count, doc.missing_count, doc.etag) == ("http://h/b/1.html", 2, 0, '"e"')
         assert sorted(u.url for u in doc.urls) == ["http://h/a/1.html", "http://h/b/1.html"]
+
+
+def test_stored_raw_hash_is_that_of_a_stored_version(sessions) -> None:
+    from storage.documents import raw_hash, stored_raw_hash
+
+    with session_scope(sessions) as s:
+        source = ensure_source(s, "x", "html_pages", {})
+        assert stored_raw_hash(s, source.id, "h/1") is None
+        store_snapshot(s, source.id, Snap("http://h/a/1.html", "h/1", "a"))
+        assert stored_raw_hash(s, source.id, "h/1") == raw_hash(b"<html>body</html>")
+        s.get(Document, 1).version_count = 0  # unflushed: seen all the same
+        assert stored_raw_hash(s, source.id, "h/1") is None
