@@ -71,10 +71,15 @@ def digest(content: bytes) -> bytes:
     return hashlib.sha256(content).digest()[:DIGEST_BYTES]
 
 
+# What json.dumps(…, ensure_ascii=False, separators=(",", ":")) builds on every call, built once;
+# no check for circular references (a parsed page is a tree): the same bytes, some 10 % sooner.
+_STRUCTURE_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
+
+
 def structure_json(structure: Any) -> bytes:
     """The stored form of a structure: UTF-8 JSON, no escapes, no spaces (as migration 0003 wrote
     it, so that converted and new structures read back the same way)."""
-    return json.dumps(structure, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return _STRUCTURE_ENCODER.encode(structure).encode("utf-8")
 
 
 def join_page(structure: bytes, raw: bytes) -> bytes:
@@ -304,15 +309,29 @@ _SELECT_SIMILAR = (select(_BEST_MATCH.c.shared, *_CONTENT_IDS)
                    .join_from(_BEST_MATCH, Version, Version.id == _BEST_MATCH.c.version_id))
 # The newest version of the source among the last TEMPLATE_WINDOW stored: a bounded walk back
 # from the newest version (a crawl stores a source's pages one after another). The versions are
-# walked by id from the newest, each one's source read by primary key: a join would let the
-# planner start from the documents of the source (all of them) and sort their versions.
+# walked by id from the newest, each one's source read by primary key (a join let the planner
+# start from every document of the source, then sort their versions), and the walk stops at the
+# first match. Two spellings of the same query, one per planner:
 TEMPLATE_WINDOW = 1000
+_RECENT = select(Version.id, Version.document_id, *_CONTENT_IDS).order_by(Version.id.desc()) \
+    .limit(TEMPLATE_WINDOW).subquery()
+_SOURCE_OF_RECENT = (select(Document.source_id).where(Document.id == _RECENT.c.document_id)
+                     .correlate(_RECENT).scalar_subquery())
+# PostgreSQL reads the window lazily, a row at a time, and stops at the first match.
+_SELECT_TEMPLATE = (
+    select(_RECENT.c.text_id, _RECENT.c.normalized_id, _RECENT.c.page_id)
+    .where(_SOURCE_OF_RECENT == bindparam("source_id"), _RECENT.c.document_id != bindparam("document_id"),
+           _RECENT.c.page_id.is_not(None))
+    .order_by(_RECENT.c.id.desc()).limit(1)
+)
+# SQLite would materialize and sort the window: it gets the window's first id instead (a walk of
+# its primary key index, microseconds), then a range scan from the newest.
 _WINDOW_START = func.coalesce(
     select(Version.id).order_by(Version.id.desc()).offset(TEMPLATE_WINDOW - 1).limit(1)
     .scalar_subquery(), 0)
 _SOURCE_OF_VERSION = (select(Document.source_id).where(Document.id == Version.document_id)
                       .correlate(Version).scalar_subquery())
-_SELECT_TEMPLATE = (
+_SELECT_TEMPLATE_SQLITE = (
     select(*_CONTENT_IDS)
     .where(Version.id >= _WINDOW_START, _SOURCE_OF_VERSION == bindparam("source_id"),
            Version.document_id != bindparam("document_id"), Version.page_id.is_not(None))
@@ -360,8 +379,8 @@ def _similar_version(conn: Connection, keys: Sequence[int]) -> ContentIds | None
 
 def _template_version(conn: Connection, source_id: int, document_id: int) -> ContentIds | None:
     """A recent version of another document of the source: a page of the same template."""
-    return _content_ids(conn.execute(_SELECT_TEMPLATE, {"source_id": source_id,
-                                                        "document_id": document_id}).first())
+    query = _SELECT_TEMPLATE_SQLITE if conn.dialect.name == "sqlite" else _SELECT_TEMPLATE
+    return _content_ids(conn.execute(query, {"source_id": source_id, "document_id": document_id}).first())
 
 
 def _insert_blob(conn: Connection, key: bytes, base_id: int | None, aux_id: int | None, data: bytes) -> int:

@@ -200,6 +200,42 @@ def test_a_new_document_is_compressed_against_its_own_source_latest_page(session
     assert read_back(sessions, [new.id])[new.id][0] == unrelated
 
 
+def test_the_template_window_is_the_last_versions_stored_on_either_spelling(sessions) -> None:
+    """Both spellings of the template query (one per planner) find the newest version of
+    another document of the source among the last TEMPLATE_WINDOW versions, and nothing older."""
+    from storage.models import Document
+
+    now = datetime(2024, 1, 1, tzinfo=UTC)
+    with session_scope(sessions) as s:
+        a = ensure_source(s, "a", "html_pages", {}).id
+        b = ensure_source(s, "b", "html_pages", {}).id
+        conn = s.connection()
+        blob = content._insert_blob(conn, b"k" * 16, None, None, content.compress(b"x"))
+        docs = {}
+        for key, src in (("a1", a), ("b1", b)):
+            docs[key] = conn.execute(Document.__table__.insert().returning(Document.id), {
+                "source_id": src, "canonical_key": key, "url": key, "first_seen_at": now,
+                "last_seen_at": now}).scalar_one()
+        version = {"fetched_at": now, "url": "u", "content_hash": "h", "attachments": [],
+                   "text_id": blob, "normalized_id": blob, "page_id": blob}
+
+        def add(doc: str, seqs: range) -> None:
+            conn.execute(Version.__table__.insert(),
+                         [{**version, "document_id": docs[doc], "seq": n} for n in seqs])
+
+        def found(source: int, document: int) -> list[Any]:
+            return [conn.execute(q, {"source_id": source, "document_id": document}).all()
+                    for q in (content._SELECT_TEMPLATE, content._SELECT_TEMPLATE_SQLITE)]
+
+        add("a1", range(1, 2))
+        add("b1", range(1, content.TEMPLATE_WINDOW))  # a1's version: the window's last
+        assert found(a, 0) == [[(blob, blob, blob)]] * 2
+        assert found(a, docs["a1"]) == [[], []]
+        add("b1", range(content.TEMPLATE_WINDOW, content.TEMPLATE_WINDOW + 1))  # now outside
+        assert found(a, 0) == [[], []]
+        assert found(b, 0) == [[(blob, blob, blob)]] * 2
+
+
 def test_revision_chains_stay_short(sessions) -> None:
     """Every revision is compressed against a base at most MAX_DEPTH deep (the chains of bases
     read in one query)."""
