@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from storage.content import ContentIds, register_sketch, store_contents, structure_json
 from storage.models import AttachmentBlob, Document, DocumentUrl, SourceRow, Version, utcnow
@@ -75,94 +76,124 @@ def decompress(raw: bytes) -> bytes:
     return zlib.decompress(raw)
 
 
+# Storing a page runs these for every fetched document: Core statements built once (building
+# a statement and its cache key cost more than executing it), run on the session's connection
+# (an ORM object and a flush for each row cost more than the rows' own SQL).
+_documents = Document.__table__
+_versions = Version.__table__
+_document_urls = DocumentUrl.__table__
+_LATEST_SEQ = (select(func.max(_versions.c.seq)).where(_versions.c.document_id == _documents.c.id)
+               .correlate(_documents).scalar_subquery())
+# the document and its latest version (as latest_version finds it), in one query
+_SELECT_STORED = (
+    select(_documents.c.id, _documents.c.url, _versions.c.id.label("version_id"), _versions.c.seq,
+           _versions.c.content_hash, _versions.c.text_id, _versions.c.normalized_id,
+           _versions.c.page_id)
+    .outerjoin(_versions, and_(_versions.c.document_id == _documents.c.id,
+                               _versions.c.seq == _LATEST_SEQ))
+    .where(_documents.c.source_id == bindparam("source_id"),
+           _documents.c.canonical_key == bindparam("canonical_key"))
+)
+_INSERT_DOCUMENT = insert(_documents).returning(_documents.c.id)
+_UPDATE_DOCUMENT = update(_documents).where(_documents.c.id == bindparam("document_id"))
+_INSERT_VERSION = insert(_versions).returning(_versions.c.id)
+_SELECT_URL = select(_document_urls.c.id).where(_document_urls.c.document_id == bindparam("document_id"),
+                                                _document_urls.c.url == bindparam("url"))
+_INSERT_URL = insert(_document_urls)
+
+
 def store_snapshot(
     session: Session, source_id: int, snapshot: SnapshotLike, *, run_id: int | None = None,
     now: datetime | None = None,
 ) -> StoreOutcome:
     """Store a fetched page: touch when unchanged, else write the next Version."""
     now = now or utcnow()
-    doc = session.scalar(
-        select(Document).where(
-            Document.source_id == source_id, Document.canonical_key == snapshot.canonical_key
-        )
-    )
-    meta = snapshot.structure.get("metadata") or {}
-    status = "changed"
-    previous: Version | None = None
-    if doc is None:
-        # inserted once complete (below), not inserted then updated: one row version written
-        doc = Document(source_id=source_id, canonical_key=snapshot.canonical_key, first_seen_at=now)
-        session.add(doc)
-        status = "new"
-    else:
-        previous = latest_version(session, doc.id)
-    doc.last_seen_at = now
-    doc.missing_count = 0
-    if doc.status != "active":
-        doc.status = "active"
-    doc.etag = snapshot.etag
-    doc.last_modified = snapshot.last_modified
-    doc.raw_hash = raw_hash(snapshot.raw)
-    doc.last_fetched_at = now
-    if previous is not None and previous.content_hash == snapshot.content_hash:
-        _remember_url(session, doc, snapshot.url, now)
-        return StoreOutcome("unchanged", doc.id, None, previous.id)
-
-    doc.url = snapshot.url
-    doc.title = snapshot.title
-    doc.doc_number = meta.get("doc_number")
-    doc.kind = meta.get("kind")
-    doc.series_key = meta.get("series_key")
-    doc.year = meta.get("year") if isinstance(meta.get("year"), int) else None
-    doc.published_on = meta.get("published")
-    doc.version_count = (previous.seq if previous else 0) + 1
-    if doc.id is None:
-        session.flush()
-    _remember_url(session, doc, snapshot.url, now)
-    stored = store_contents(
-        session, text=snapshot.text, normalized_text=snapshot.normalized_text,
-        structure=structure_json(snapshot.structure), raw=snapshot.raw, encoding=snapshot.encoding,
-        previous=ContentIds.of(previous) if previous is not None else None, source_id=source_id,
-        document_id=doc.id,
-    )
-    version = Version(
-        document_id=doc.id,
-        seq=doc.version_count,
-        fetched_at=now,
-        crawl_run_id=run_id,
-        url=snapshot.url,
-        content_hash=snapshot.content_hash,
-        content_type=snapshot.content_type,
-        encoding=snapshot.encoding,
-        title=snapshot.title,
-        attachments=snapshot.attachments,
-        etag=snapshot.etag,
-        last_modified=snapshot.last_modified,
-        text_id=stored.ids.text_id,
-        normalized_id=stored.ids.normalized_id,
-        page_id=stored.ids.page_id,
-    )
-    session.add(version)
+    # what the session holds unwritten goes first, as the ORM query this replaced autoflushed it
     session.flush()
-    register_sketch(session, version.id, stored.sketch)
-    return StoreOutcome(status, doc.id, version.id, previous.id if previous else None)
+    conn = session.connection()
+    stored = conn.execute(_SELECT_STORED, {"source_id": source_id,
+                                           "canonical_key": snapshot.canonical_key}).first()
+    seen = {"last_seen_at": now, "missing_count": 0, "status": "active", "etag": snapshot.etag,
+            "last_modified": snapshot.last_modified, "raw_hash": raw_hash(snapshot.raw),
+            "last_fetched_at": now}
+    previous = stored if stored is not None and stored.version_id is not None else None
+    if previous is not None and previous.content_hash == snapshot.content_hash:
+        conn.execute(_UPDATE_DOCUMENT, {"document_id": stored.id, **seen})
+        _forget_document(session, stored.id)
+        if snapshot.url != stored.url:  # the document's url is always recorded (below)
+            _remember_url_id(conn, stored.id, snapshot.url, now)
+        return StoreOutcome("unchanged", stored.id, None, previous.version_id)
 
-
-def _remember_url(session: Session, doc: Document, url: str, now: datetime) -> None:
-    _remember_url_id(session, doc.id, url, now)
-
-
-def _remember_url_id(session: Session, document_id: int, url: str, now: datetime) -> None:
-    exists = session.scalar(
-        select(DocumentUrl.id).where(DocumentUrl.document_id == document_id, DocumentUrl.url == url)
+    version_count = (previous.seq if previous is not None else 0) + 1
+    described = {**seen, **_description(snapshot), "version_count": version_count}
+    if stored is None:
+        # inserted once complete, not inserted then updated: one row version written
+        document_id = int(conn.execute(_INSERT_DOCUMENT, {
+            "source_id": source_id, "canonical_key": snapshot.canonical_key, "first_seen_at": now,
+            **described}).scalar_one())
+        conn.execute(_INSERT_URL, {"document_id": document_id, "url": snapshot.url, "first_seen_at": now})
+    else:
+        document_id = stored.id
+        conn.execute(_UPDATE_DOCUMENT, {"document_id": document_id, **described})
+        _forget_document(session, document_id)
+        if snapshot.url != stored.url:
+            _remember_url_id(conn, document_id, snapshot.url, now)
+    contents = store_contents(
+        conn, text=snapshot.text, normalized_text=snapshot.normalized_text,
+        structure=structure_json(snapshot.structure), raw=snapshot.raw, encoding=snapshot.encoding,
+        previous=_content_ids(previous), source_id=source_id, document_id=document_id,
     )
+    version_id = int(conn.execute(_INSERT_VERSION, {
+        "document_id": document_id, "seq": version_count, "fetched_at": now, "crawl_run_id": run_id,
+        "url": snapshot.url, "content_hash": snapshot.content_hash,
+        "content_type": snapshot.content_type, "encoding": snapshot.encoding,
+        "title": snapshot.title, "attachments": snapshot.attachments, "etag": snapshot.etag,
+        "last_modified": snapshot.last_modified, "text_id": contents.ids.text_id,
+        "normalized_id": contents.ids.normalized_id, "page_id": contents.ids.page_id,
+    }).scalar_one())
+    register_sketch(conn, version_id, contents.sketch)
+    return StoreOutcome("new" if stored is None else "changed", document_id, version_id,
+                        previous.version_id if previous is not None else None)
+
+
+def _description(snapshot: SnapshotLike) -> dict[str, Any]:
+    """The document's columns that follow its latest version."""
+    meta = snapshot.structure.get("metadata") or {}
+    year = meta.get("year")
+    return {"url": snapshot.url, "title": snapshot.title, "doc_number": meta.get("doc_number"),
+            "kind": meta.get("kind"), "series_key": meta.get("series_key"),
+            "year": year if isinstance(year, int) else None, "published_on": meta.get("published")}
+
+
+def _content_ids(previous: Any) -> ContentIds | None:
+    return ContentIds.of(previous) if previous is not None else None
+
+
+def _forget_document(session: Session, document_id: int) -> None:
+    """The row was written with Core: a Document the session already holds (the pipeline loads
+    it to compare raw hashes) reads it again on next access instead of showing stale values.
+    Its unwritten changes were flushed first (store_snapshot, touch), so none is lost."""
+    doc = session.identity_map.get(identity_key(Document, document_id))
+    if doc is not None:
+        session.expire(doc)
+
+
+def _remember_url_id(conn: Connection, document_id: int, url: str, now: datetime) -> None:
+    exists = conn.execute(_SELECT_URL, {"document_id": document_id, "url": url}).first()
     if exists is None:
-        session.add(DocumentUrl(document_id=document_id, url=url, first_seen_at=now))
+        conn.execute(_INSERT_URL, {"document_id": document_id, "url": url, "first_seen_at": now})
 
 
 def raw_hash(raw: bytes) -> str:
     """The hash of a response body as fetched (before any decoding or extraction)."""
     return hashlib.sha256(raw).hexdigest()
+
+
+# the columns set are the execution's parameters (other than the key's)
+_TOUCH = (update(_documents)
+          .where(_documents.c.source_id == bindparam("of_source"),
+                 _documents.c.canonical_key == bindparam("of_key"))
+          .returning(_documents.c.id, _documents.c.url))
 
 
 def touch(session: Session, source_id: int, canonical_key: str, url: str, *,
@@ -177,16 +208,15 @@ def touch(session: Session, source_id: int, canonical_key: str, url: str, *,
     if fetched_raw_hash is not None:  # a full 200 response: its validators are the fresh ones
         values.update(raw_hash=fetched_raw_hash, etag=etag, last_modified=last_modified,
                       last_fetched_at=now)
-    doc_id = session.execute(
-        update(Document)
-        .where(Document.source_id == source_id, Document.canonical_key == canonical_key)
-        .values(**values)
-        .returning(Document.id)
-    ).scalar()
-    if doc_id is None:
+    session.flush()  # as store_snapshot: nothing unwritten of the row is then lost by expiring it
+    conn = session.connection()
+    row = conn.execute(_TOUCH, {"of_source": source_id, "of_key": canonical_key, **values}).first()
+    if row is None:
         return None
-    _remember_url_id(session, doc_id, url, now)
-    return doc_id
+    _forget_document(session, row.id)
+    if url != row.url:  # store_snapshot records the document's url: only another one is news
+        _remember_url_id(conn, row.id, url, now)
+    return int(row.id)
 
 
 @dataclass(frozen=True)
@@ -268,12 +298,26 @@ def mark_missing(session: Session, source_id: int, canonical_key: str) -> Docume
     return doc
 
 
+_FIND_BY_KEY = select(Document).where(Document.source_id == bindparam("source_id"),
+                                      Document.canonical_key == bindparam("canonical_key"))
+
+
 def find_by_key(session: Session, source_id: int, canonical_key: str) -> Document | None:
-    return session.scalar(
-        select(Document).where(
-            Document.source_id == source_id, Document.canonical_key == canonical_key
-        )
-    )
+    return session.scalar(_FIND_BY_KEY, {"source_id": source_id, "canonical_key": canonical_key})
+
+
+_SELECT_RAW_HASH = select(_documents.c.raw_hash).where(
+    _documents.c.source_id == bindparam("source_id"),
+    _documents.c.canonical_key == bindparam("canonical_key"), _documents.c.version_count > 0)
+
+
+def stored_raw_hash(session: Session, source_id: int, canonical_key: str) -> str | None:
+    """The raw hash of the document's latest stored response, None when it has no version: a
+    fetch with the same hash needs no parsing (``touch`` it). A Core query, no ORM object: the
+    crawl asks it of every fetched page."""
+    session.flush()  # as the ORM query's autoflush would
+    return session.connection().execute(
+        _SELECT_RAW_HASH, {"source_id": source_id, "canonical_key": canonical_key}).scalar()
 
 
 def validators(session: Session, source_id: int, canonical_key: str) -> tuple[str | None, str | None]:

@@ -116,3 +116,53 @@ def test_schema_check_reads_the_same_revisions_as_alembic(tmp_path) -> None:
     check_schema(engine)
     assert schema_revisions(engine) == (head, head)
     engine.dispose()
+
+
+def test_touch_records_an_alternate_url_once(sessions) -> None:
+    """touch skips the document_urls lookup for the document's own URL (always recorded by
+    store_snapshot), and still records any other URL the page answered under, once."""
+    with session_scope(sessions) as s:
+        source = ensure_source(s, "x", "html_pages", {})
+        out = store_snapshot(s, source.id, Snap("http://h/a/post_9.html", "h/post_9", "a"))
+        for url in ("http://h/a/post_9.html", "http://h/b/post_9.html", "http://h/b/post_9.html"):
+            assert touch(s, source.id, "h/post_9", url) == out.document_id
+        urls = sorted(s.scalars(select(DocumentUrl.url).where(DocumentUrl.document_id == out.document_id)))
+        assert urls == ["http://h/a/post_9.html", "http://h/b/post_9.html"]
+        assert touch(s, source.id, "h/unknown", "http://h/a/post_9.html") is None
+
+
+def test_a_document_the_session_holds_reads_what_storing_wrote(sessions) -> None:
+    """store_snapshot and touch write the row with Core: a Document instance loaded before
+    (as the pipeline does) shows the new values, and its own unwritten changes are not lost
+    but overwritten as the ORM flush would have."""
+    from storage.documents import find_by_key
+
+    with session_scope(sessions) as s:
+        source = ensure_source(s, "x", "html_pages", {})
+        store_snapshot(s, source.id, Snap("http://h/a/1.html", "h/1", "a"))
+    with session_scope(sessions) as s:
+        doc = find_by_key(s, source.id, "h/1")
+        doc.missing_count = 2
+        doc.status = "removed"
+        store_snapshot(s, source.id, Snap("http://h/b/1.html", "h/1", "b", title="新标题"))
+        assert (doc.url, doc.title, doc.version_count, doc.status, doc.missing_count) == (
+            "http://h/b/1.html", "新标题", 2, "active", 0)
+        doc.missing_count = 1
+        touch(s, source.id, "h/1", "http://h/b/1.html", etag='"e"', fetched_raw_hash="r")
+        assert (doc.etag, doc.raw_hash, doc.missing_count) == ('"e"', "r", 0)
+    with session_scope(sessions) as s:
+        doc = s.scalar(select(Document))
+        assert (doc.url, doc.version_count, doc.missing_count, doc.etag) == ("http://h/b/1.html", 2, 0, '"e"')
+        assert sorted(u.url for u in doc.urls) == ["http://h/a/1.html", "http://h/b/1.html"]
+
+
+def test_stored_raw_hash_is_that_of_a_stored_version(sessions) -> None:
+    from storage.documents import raw_hash, stored_raw_hash
+
+    with session_scope(sessions) as s:
+        source = ensure_source(s, "x", "html_pages", {})
+        assert stored_raw_hash(s, source.id, "h/1") is None
+        store_snapshot(s, source.id, Snap("http://h/a/1.html", "h/1", "a"))
+        assert stored_raw_hash(s, source.id, "h/1") == raw_hash(b"<html>body</html>")
+        s.get(Document, 1).version_count = 0  # unflushed: seen all the same
+        assert stored_raw_hash(s, source.id, "h/1") is None

@@ -182,6 +182,106 @@ def test_a_text_stored_twice_by_racing_workers_is_harmless(sessions) -> None:
         assert version.text == BODY
 
 
+def test_a_new_document_is_compressed_against_its_own_source_latest_page(sessions) -> None:
+    """The template base: the newest page of another document of the same source, never a page
+    of another source's (however recent) nor the document's own."""
+    unrelated = "".join(chr(0x4E00 + random.Random(3).randrange(2500)) for _ in range(2000))
+    with session_scope(sessions) as s:
+        src = ensure_source(s, "s", "html_pages", {}).id
+        other = ensure_source(s, "o", "html_pages", {}).id
+        first = s.get(Version, store_snapshot(s, src, snap(1)).version_id)
+        store_snapshot(s, other, snap(7, text="另一个来源", normalized_text="另一个来源"))
+        new = s.get(Version, store_snapshot(s, src, snap(2, text=unrelated, normalized_text=unrelated))
+                    .version_id)
+        assert s.get(Blob, new.page_id).base_id == first.page_id
+        alone = s.get(Version, store_snapshot(s, ensure_source(s, "n", "html_pages", {}).id, snap(3))
+                      .version_id)
+        assert s.get(Blob, alone.page_id).base_id is None  # a source's first page: no template
+    assert read_back(sessions, [new.id])[new.id][0] == unrelated
+
+
+def test_the_template_window_is_the_last_versions_stored_on_either_spelling(sessions) -> None:
+    """Both spellings of the template query (one per planner) find the newest version of
+    another document of the source among the last TEMPLATE_WINDOW versions, and nothing older."""
+    from storage.models import Document
+
+    now = datetime(2024, 1, 1, tzinfo=UTC)
+    with session_scope(sessions) as s:
+        a = ensure_source(s, "a", "html_pages", {}).id
+        b = ensure_source(s, "b", "html_pages", {}).id
+        conn = s.connection()
+        blob = content._insert_blob(conn, b"k" * 16, None, None, content.compress(b"x"))
+        docs = {}
+        for key, src in (("a1", a), ("b1", b)):
+            docs[key] = conn.execute(Document.__table__.insert().returning(Document.id), {
+                "source_id": src, "canonical_key": key, "url": key, "first_seen_at": now,
+                "last_seen_at": now}).scalar_one()
+        version = {"fetched_at": now, "url": "u", "content_hash": "h", "attachments": [],
+                   "text_id": blob, "normalized_id": blob, "page_id": blob}
+
+        def add(doc: str, seqs: range) -> None:
+            conn.execute(Version.__table__.insert(),
+                         [{**version, "document_id": docs[doc], "seq": n} for n in seqs])
+
+        def found(source: int, document: int) -> list[Any]:
+            return [conn.execute(q, {"source_id": source, "document_id": document}).all()
+                    for q in (content._SELECT_TEMPLATE, content._SELECT_TEMPLATE_SQLITE)]
+
+        add("a1", range(1, 2))
+        add("b1", range(1, content.TEMPLATE_WINDOW))  # a1's version: the window's last
+        assert found(a, 0) == [[(blob, blob, blob)]] * 2
+        assert found(a, docs["a1"]) == [[], []]
+        add("b1", range(content.TEMPLATE_WINDOW, content.TEMPLATE_WINDOW + 1))  # now outside
+        assert found(a, 0) == [[], []]
+        assert found(b, 0) == [[(blob, blob, blob)]] * 2
+
+
+def test_revision_chains_stay_short(sessions) -> None:
+    """Every revision is compressed against a base at most MAX_DEPTH deep (the chains of bases
+    read in one query)."""
+    texts = [BODY.replace(f"第{i}项", f"第{i}项(第{n}次修订)") for n, i in enumerate((2, 5, 9, 14, 22), 1)]
+    with session_scope(sessions) as s:
+        src = ensure_source(s, "s", "html_pages", {}).id
+        ids = [store_snapshot(s, src, snap(1)).version_id]
+        ids += [store_snapshot(s, src, snap(1, text=t, normalized_text=t.replace("。", "."),
+                                            content_hash=f"revision {n}")).version_id
+                for n, t in enumerate(texts)]
+        for blob in s.scalars(select(Blob)):
+            depth, up = 0, blob.base_id
+            while up is not None:
+                depth, up = depth + 1, s.get(Blob, up).base_id
+            assert depth <= content.MAX_DEPTH
+        assert s.scalar(select(func.count()).select_from(Blob).where(Blob.base_id.is_not(None))) > 0
+    got = read_back(sessions, ids)
+    assert [got[v][0] for v in ids[1:]] == texts
+
+
+def test_a_reused_compressor_writes_what_a_fresh_one_does() -> None:
+    """compress() keeps its dictionary-less compressor per thread: the bytes are those a new
+    compressor writes, whatever came before and on whatever thread."""
+    import threading
+
+    import zstandard
+
+    fresh = zstandard.ZstdCompressor(level=content.LEVEL, write_checksum=True, write_content_size=True,
+                                     write_dict_id=False)
+    samples = [BODY.encode(), b"", b"short", BODY.encode()[::-1], BODY.encode()]
+    expected = [bytes([content.FORMAT_ZSTD]) + fresh.compress(x) for x in samples]
+    results: list[list[bytes]] = []
+
+    def run() -> None:
+        results.append([content.compress(x, b"tiny") for x in samples])  # < 8 bytes: no dictionary
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    run()
+    assert all(r == expected for r in results) and len(results) == 4
+    assert [content.decompress(x) for x in expected] == samples
+
+
 # -- migration 0004 --------------------------------------------------------------------------
 @pytest.fixture(params=["sqlite", "postgresql"])
 def blank_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
