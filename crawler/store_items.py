@@ -24,12 +24,12 @@ from crawler.items import DetailPage, FetchedAttachment, FetchFailure, ListingPa
 from crawler.snapshot import attachments_changed, build_snapshot, content_hash, resolve_attachments
 from storage.db import make_engine, session_factory, session_scope
 from storage.documents import (
-    find_by_key,
     latest_page,
     mark_missing,
     raw_hash,
     store_attachment_blob,
     store_snapshot,
+    stored_raw_hash,
     touch,
 )
 from storage.runs import record_fetch_error
@@ -139,8 +139,7 @@ def _store_detail(session: Session, item: DetailPage, source_id: int, run_id: in
     fetched_hash = raw_hash(item.body)
     key = canonical_key(item.url)
     if item.raw_unchanged or item.analysis is None:
-        doc = find_by_key(session, source_id, key)
-        if (doc is not None and doc.raw_hash == fetched_hash and doc.version_count > 0
+        if (stored_raw_hash(session, source_id, key) == fetched_hash
                 and not attachments_changed(entries, item.previous_attachments)):
             # the very bytes already stored: nothing to parse, nothing to write
             touch(session, source_id, key, item.url, etag=item.etag,
