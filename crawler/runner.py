@@ -94,6 +94,8 @@ def base_settings(database_url: str, progress: ProgressFn | None) -> dict[str, A
         "DOWNLOADER_MIDDLEWARES": {
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
             "crawler.middlewares.BackoffRetryMiddleware": 550,
+            "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+            "crawler.middlewares.ByteScanMetaRefreshMiddleware": 580,
         },
         "POLICYWATCH_ATTACHMENT_MAXSIZE": 20 * 1024 * 1024,
         "POLICYWATCH_FETCH_ATTACHMENTS": True,
