@@ -52,3 +52,40 @@ def test_the_crawl_uses_the_byte_scanning_middleware() -> None:
     middlewares = Settings(base_settings("sqlite://", None)).getdict("DOWNLOADER_MIDDLEWARES")
     assert middlewares["scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware"] is None
     assert middlewares["crawler.middlewares.ByteScanMetaRefreshMiddleware"] == 580
+
+
+def test_unused_extensions_are_left_out_without_being_imported() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; from crawler.runner import base_settings; from scrapy.settings import Settings;"
+            "from scrapy.extension import ExtensionManager;"
+            "ExtensionManager._get_mwlist_from_settings(Settings(base_settings('sqlite://', None)));"
+            "print('scrapy.extensions.remote_control' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+    extensions = Settings(base_settings("sqlite://", None)).getdict("EXTENSIONS_BASE")
+    assert "scrapy.extensions.corestats.CoreStats" in extensions
+    assert not any(path.endswith(("RemoteControl", "TelnetConsole", "FeedExporter")) for path in extensions)
+
+
+def test_scrapy_loggers_build_no_record_that_no_handler_would_keep() -> None:
+    import logging
+
+    from crawler.runner import _quiet_scrapy_loggers
+
+    root, scrapy_logger = logging.getLogger(), logging.getLogger("scrapy")
+    handler = logging.StreamHandler()
+    saved = root.handlers[:], scrapy_logger.level
+    try:
+        root.handlers[:] = [handler]
+        handler.setLevel(logging.WARNING)  # the CLI without -v
+        _quiet_scrapy_loggers("ERROR")
+        assert scrapy_logger.level == logging.WARNING
+        handler.setLevel(logging.DEBUG)  # -vv: Scrapy's DEBUG lines still show
+        scrapy_logger.setLevel(logging.DEBUG)
+        _quiet_scrapy_loggers("ERROR")
+        assert scrapy_logger.level == logging.DEBUG
+    finally:
+        root.handlers[:], level = saved
+        scrapy_logger.setLevel(level)
