@@ -97,9 +97,21 @@ def _warm_worker() -> None:
     # Ctrl-C reaches the whole process group: the crawl process stops its workers itself, and
     # a worker must not print a KeyboardInterrupt traceback of its own
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    from crawler.runner import warm_up
-
     warm_up()
+
+
+def warm_up() -> None:
+    """Load the text tools (dictionaries, parsers) once, up front: loading them on the first page
+    would stall that page by a second or more. Here, not in crawler.runner, so that a worker
+    loads what reading pages needs and not Scrapy, Twisted and the storage (twice its start)."""
+    page = ("<html><body><div class='article-content'><p>关于做好2024年工作的通知</p>"
+            "<p>(一)加快建设。(省工业和信息化厅牵头)</p></div></body></html>").encode()
+    try:
+        build_snapshot("http://localhost/warm-up/post_1.html", page, "text/html; charset=utf-8")
+        import docx  # noqa: F401 - the attachment readers, loaded once up front
+        import pypdf  # noqa: F401
+    except Exception:  # warming up is an optimisation, never a failure
+        logger.debug("warm-up failed", exc_info=True)
 
 
 def default_workers() -> int:
@@ -120,6 +132,8 @@ class Analyser:
     def _executor(self) -> ProcessPoolExecutor | None:
         if self.workers == 0 or self.analysed <= self.inline_pages:
             return None
+        if self._pool is not None:  # the usual case: no lock taken for every page
+            return self._pool
         with self._lock:
             if self._pool is None:
                 # spawn, not fork: this process runs the reactor's and the storage's threads,

@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from crawler import analysis
 from crawler.analysis import close_shared
 from crawler.pipelines import ProgressFn
 from crawler.sources import Source
@@ -63,13 +64,11 @@ def base_settings(database_url: str, progress: ProgressFn | None) -> dict[str, A
         "LOG_LEVEL": os.environ.get("POLICYWATCH_SCRAPY_LOG_LEVEL", "ERROR"),  # DEBUG to trace a crawl
         "LOG_INSTALL_ROOT_HANDLER": False,  # the CLI owns logging
         "TELNETCONSOLE_ENABLED": False,
-        # extensions a crawl never uses are not even imported (remote control alone imports
-        # aiohttp: a third of a second of every crawl's start)
-        "EXTENSIONS": {"scrapy.extensions.remote_control.RemoteControl": None,
-                       "scrapy.extensions.telnet.TelnetConsole": None,
-                       "scrapy.extensions.memdebug.MemoryDebugger": None,
-                       "scrapy.extensions.feedexport.FeedExporter": None,
-                       "scrapy.extensions.spiderstate.SpiderState": None},
+        # extensions a crawl never uses are left out of the base list, so they are not even
+        # imported (remote control alone imports aiohttp: a sixth of a second of every crawl's
+        # start); disabling them in EXTENSIONS would still import them, because Scrapy loads
+        # every key of that setting to compare it with the base list
+        "EXTENSIONS_BASE": _extensions_base(),
         "COOKIES_ENABLED": False,
         "ROBOTSTXT_OBEY": True,
         "AUTOTHROTTLE_ENABLED": True,
@@ -78,9 +77,14 @@ def base_settings(database_url: str, progress: ProgressFn | None) -> dict[str, A
         "AUTOTHROTTLE_MAX_DELAY": 30.0,
         "CONCURRENT_REQUESTS": 16,
         # Scrapy starts this many asyncio tasks for every callback's output, whatever its size;
-        # a detail page yields one item and a list page a score of requests, so the default 100
-        # cost more than the requests themselves (13 % of a crawl's CPU)
-        "CONCURRENT_ITEMS": 4,
+        # the default 100 cost more than the requests themselves (13 % of a crawl's CPU).
+        # One suffices: a callback's items are then handled one after the other, and ours
+        # yield one item (after a list page's requests, which are queued at once anyway).
+        "CONCURRENT_ITEMS": 1,
+        # Scrapy would check every generator callback for a `return value` by reading its source
+        # and parsing it, on every call (its cache holds the bound method only weakly, so it
+        # forgets at once): a lint for spider authors, a cost on every list page
+        "WARN_ON_GENERATOR_RETURN_VALUE": False,
         "CONCURRENT_REQUESTS_PER_DOMAIN": 2,
         "DOWNLOAD_DELAY": 0.5,
         "DOWNLOAD_TIMEOUT": 30,
@@ -94,6 +98,8 @@ def base_settings(database_url: str, progress: ProgressFn | None) -> dict[str, A
         "DOWNLOADER_MIDDLEWARES": {
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
             "crawler.middlewares.BackoffRetryMiddleware": 550,
+            "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+            "crawler.middlewares.ByteScanMetaRefreshMiddleware": 580,
         },
         "POLICYWATCH_ATTACHMENT_MAXSIZE": 20 * 1024 * 1024,
         "POLICYWATCH_FETCH_ATTACHMENTS": True,
@@ -103,6 +109,18 @@ def base_settings(database_url: str, progress: ProgressFn | None) -> dict[str, A
         "POLICYWATCH_DATABASE_URL": database_url,
         "POLICYWATCH_PROGRESS": progress,
     }
+
+
+# Extensions a crawl never uses: remote control, telnet console, memory debugger, feed export,
+# spider state (a crawl's state lives in the database).
+_UNUSED_EXTENSIONS = ("RemoteControl", "TelnetConsole", "MemoryDebugger", "FeedExporter", "SpiderState")
+
+
+def _extensions_base() -> dict[str, int]:
+    from scrapy.settings import default_settings
+
+    return {path: order for path, order in default_settings.EXTENSIONS_BASE.items()
+            if path.rsplit(".", 1)[-1] not in _UNUSED_EXTENSIONS}
 
 
 def source_settings(source: Source) -> dict[str, Any]:
@@ -130,6 +148,7 @@ def run_jobs(database_url: str, jobs: list[CrawlJob], *, overrides: dict[str, An
 
     settings = base_settings(database_url, progress)
     process = CrawlerProcess(settings)
+    _quiet_scrapy_loggers(settings["LOG_LEVEL"])
     global_overrides = {CRAWL_OPTIONS[k]: v for k, v in (overrides or {}).items()}
     for job in jobs:
         overrides_for_job = dict(global_overrides)
@@ -162,16 +181,22 @@ def run_jobs(database_url: str, jobs: list[CrawlJob], *, overrides: dict[str, An
         close_shared()  # the page-analysis workers end with the crawl
 
 
-def warm_up() -> None:
-    """Load the text tools (dictionaries, parsers) before the reactor runs: loading them on the
-    first page would stall every download for a second or more and trip short timeouts."""
-    from crawler.snapshot import build_snapshot
+def _quiet_scrapy_loggers(scrapy_level: str | int) -> None:
+    """Raise Scrapy's loggers (set to DEBUG by Scrapy) to the lowest level anything would record.
 
-    page = ("<html><body><div class='article-content'><p>关于做好2024年工作的通知</p>"
-            "<p>(一)加快建设。(省工业和信息化厅牵头)</p></div></body></html>").encode()
-    try:
-        build_snapshot("http://localhost/warm-up/post_1.html", page, "text/html; charset=utf-8")
-        import docx  # noqa: F401 - the attachment readers, loaded once up front
-        import pypdf  # noqa: F401
-    except Exception:  # warming up is an optimisation, never a failure
-        logger.debug("warm-up failed", exc_info=True)
+    Every response and item would otherwise build a DEBUG log record that every handler then
+    drops. The lowest level of LOG_LEVEL (Scrapy's log counter) and of the root handlers (the
+    CLI's, with ``-v``) is still logged, exactly as before.
+    """
+    counted = logging.getLevelName(scrapy_level.upper()) if isinstance(scrapy_level, str) else scrapy_level
+    if not isinstance(counted, int):
+        return  # a level Scrapy will complain about itself
+    level = min([counted, *(handler.level for handler in logging.getLogger().handlers)])
+    if level > logging.DEBUG:
+        logging.getLogger("scrapy").setLevel(level)
+
+
+def warm_up() -> None:
+    """Load the text tools before the reactor runs: loading them on the first page would stall
+    every download for a second or more and trip short timeouts."""
+    analysis.warm_up()
