@@ -22,6 +22,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
+from crawler.children import ignore_sigint, sigint_ignored
 from crawler.extract.attachments import Attachment
 from crawler.extract.errors import ExtractionError
 from crawler.snapshot import Snapshot, build_snapshot
@@ -92,11 +93,7 @@ def analyse(url: str, body: bytes, content_type: str | None) -> Analysis:
 
 
 def _warm_worker() -> None:
-    import signal
-
-    # Ctrl-C reaches the whole process group: the crawl process stops its workers itself, and
-    # a worker must not print a KeyboardInterrupt traceback of its own
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    ignore_sigint()  # the crawl process stops its workers itself (crawler.children)
     warm_up()
 
 
@@ -150,7 +147,11 @@ class Analyser:
         pool = self._executor()
         if pool is None:
             return await asyncio.get_running_loop().run_in_executor(None, analyse, url, body, content_type)
-        future: Future[Analysis] = pool.submit(analyse, url, body, content_type)
+        if len(getattr(pool, "_processes", None) or ()) < self.workers:
+            with sigint_ignored():  # this submit may start a worker (crawler.children)
+                future: Future[Analysis] = pool.submit(analyse, url, body, content_type)
+        else:
+            future = pool.submit(analyse, url, body, content_type)
         try:
             return await asyncio.wrap_future(future)
         except BrokenProcessPool:

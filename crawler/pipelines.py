@@ -100,6 +100,7 @@ class StoragePipeline:
         self.sessions = session_factory(self.engine)
         self.progress = progress
         self.counts: dict[str, Counter[str]] = {}
+        self._reported: dict[str, int] = {}  # per spider: pages_fetched // 10 last reported
         self._writer: BatchWriter | None = None
         self._store: SharedStore | None = None
         settings = getattr(crawler, "settings", None)
@@ -108,8 +109,14 @@ class StoragePipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> StoragePipeline:
-        return cls(crawler.settings.get("POLICYWATCH_DATABASE_URL"),
-                   crawler.settings.get("POLICYWATCH_PROGRESS"), crawler)
+        from scrapy import signals
+
+        pipeline = cls(crawler.settings.get("POLICYWATCH_DATABASE_URL"),
+                       crawler.settings.get("POLICYWATCH_PROGRESS"), crawler)
+        # Scrapy closes the pipelines before anything knows why the spider closed: the run is
+        # finished when the reason is known
+        crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        return pipeline
 
     def _current_spider(self, spider: Any) -> Any:
         # Newer Scrapy stops passing the spider to pipeline methods; the crawler knows it.
@@ -126,6 +133,7 @@ class StoragePipeline:
         self.counts[spider.name] = Counter()
 
     def close_spider(self, spider: Any = None) -> None:
+        """Every item is stored once this returns."""
         spider = self._current_spider(spider)
         if self._writer is not None:
             self._writer.close()
@@ -134,22 +142,29 @@ class StoragePipeline:
         if self._store is not None:
             close_shared(self._store)
             self._store = None
+        if self.crawler is None:  # used outside a crawl: no reason will come
+            self.spider_closed(spider, "finished")
+
+    def spider_closed(self, spider: Any, reason: str | None) -> None:
+        """Finish the spider's run: its status, counts, and whether the listing was walked
+        whole. ``reason`` is Scrapy's: "finished", or "shutdown" (Ctrl-C, SIGTERM) and the like."""
         counts = self.counts.get(spider.name, Counter())
         run_id = getattr(spider, "run_id", None)
         if run_id is not None:
+            stopped = reason not in (None, "finished")
             if counts["documents_seen"] == 0 and counts["errors"] > 0:
                 status = "failed"
+            elif stopped:
+                # not "ok": a stopped first crawl is no baseline, and the next run sweeps
+                status = "interrupted"
             elif counts["errors"] > 0 or spider.listing_failed:
                 status = "partial"
             else:
                 status = "ok"
-            reason = getattr(spider.crawler.stats, "get_value", lambda *_: None)("finish_reason")
-            message = None if reason in (None, "finished") else f"stopped: {reason}"
             with session_scope(self.sessions) as session:
                 finish_run(session, run_id, status=status,
-                           counts={**counts, "listing_complete": spider.listing_complete
-                                   and reason in (None, "finished")},
-                           message=message)
+                           counts={**counts, "listing_complete": spider.listing_complete and not stopped},
+                           message=f"stopped: {reason}" if stopped else None)
         self._report(spider.name, counts, final=True)
         self.engine.dispose()
 
@@ -165,8 +180,10 @@ class StoragePipeline:
         def done() -> None:
             loop.call_soon_threadsafe(lambda: finished.done() or finished.set_result(None))
 
+        store = self._shared_store()
+        store.note_item()
         if self._writer is None:
-            self._writer = BatchWriter(self._shared_store().write)
+            self._writer = BatchWriter(store.write)
         counts = self.counts.setdefault(spider.name, Counter())
         self._writer.submit(StoreJob(item, spider.source_id, spider.run_id), counts, done)
         await finished
@@ -187,5 +204,9 @@ class StoragePipeline:
     def _report(self, name: str, counts: Counter[str], final: bool = False) -> None:
         if self.progress is None:
             return
-        if final or counts["pages_fetched"] % 10 == 0:
+        # a line per ten pages: a batch's items all see the batch's final counts, and must not
+        # print the same line once each
+        tens = counts["pages_fetched"] // 10
+        if final or tens != self._reported.get(name):
+            self._reported[name] = tens
             self.progress(name, {**counts, "final": int(final)})

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -144,6 +146,18 @@ def spider_class(job: CrawlJob, global_overrides: dict[str, Any] | None = None) 
 def run_jobs(database_url: str, jobs: list[CrawlJob], *, overrides: dict[str, Any] | None = None,
              progress: ProgressFn | None = None) -> None:
     """Crawl every job in one reactor run; results land in the database (runs, versions, errors)."""
+    with interrupt_held() as interrupted:
+        process = _build_process(database_url, jobs, overrides, progress)
+    if interrupted():
+        raise KeyboardInterrupt  # Ctrl-C while the crawlers were built: no crawl starts
+    try:
+        process.start()
+    finally:
+        close_shared()  # the page-analysis workers end with the crawl
+
+
+def _build_process(database_url: str, jobs: list[CrawlJob], overrides: dict[str, Any] | None,
+                   progress: ProgressFn | None) -> Any:
     from scrapy.crawler import CrawlerProcess
 
     settings = base_settings(database_url, progress)
@@ -175,10 +189,26 @@ def run_jobs(database_url: str, jobs: list[CrawlJob], *, overrides: dict[str, An
             kwargs["urls"] = job.urls
         process.crawl(cls, **kwargs)
     warm_up()
+    return process
+
+
+@contextmanager
+def interrupt_held() -> Iterator[Callable[[], bool]]:
+    """Hold a Ctrl-C that comes while the crawlers are built: Scrapy would take it inside a
+    Deferred and print a traceback, and leave a crawler half made. The caller asks whether one
+    came once the block is done (Scrapy's own handlers take over when the reactor starts)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield lambda: False
+        return
+    came: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, _frame: came.append(signum))
     try:
-        process.start()
+        yield lambda: bool(came)
     finally:
-        close_shared()  # the page-analysis workers end with the crawl
+        signal.signal(signal.SIGINT, previous if previous is not None else signal.default_int_handler)
 
 
 def _quiet_scrapy_loggers(scrapy_level: str | int) -> None:

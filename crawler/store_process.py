@@ -21,6 +21,7 @@ import threading
 from multiprocessing.connection import Connection
 from typing import Any
 
+from crawler.children import ignore_sigint, sigint_ignored
 from crawler.store_items import ItemStore, Stored, StoreJob
 
 logger = logging.getLogger(__name__)
@@ -35,11 +36,8 @@ class StoreProcessDied(RuntimeError):
 
 def _serve(conn: Connection, database_url: str) -> None:
     """The storage process: batches in, one list of outcomes out per batch, until None."""
-    import signal
-
-    # Ctrl-C reaches the whole process group: the crawl process ends this one by closing
-    # the pipe, once every batch it sent is stored
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # the crawl process ends this one by closing the pipe, once every batch it sent is stored
+    ignore_sigint()
     store = ItemStore.open(database_url)
     try:
         conn.send(READY)
@@ -113,17 +111,32 @@ class SharedStore:
         self.use_process = use_process
         self.inline_items = inline_items
         self.local = ItemStore.open(database_url)
-        self.items = 0
-        self.lock = threading.Lock()
+        self.items = 0  # items announced by note_item
+        self.lock = threading.Lock()  # one batch at a time
+        self._process_lock = threading.Lock()  # guards _process: never held while writing
         self._process: StoreProcess | None = None
         self.users = 0
         self.remote_batches = 0  # batches the storage process stored
 
+    def note_item(self) -> None:
+        """Count an item to come; past the first ``inline_items``, start the storage process.
+        Called from the crawl's main thread, where a process can be started deaf to Ctrl-C."""
+        self.items += 1
+        if not self.use_process or self.items <= self.inline_items:
+            return
+        with self._process_lock:
+            if self._process is None:
+                with sigint_ignored():
+                    self._process = StoreProcess(self.database_url)
+                logger.info("storage: a storage process (pid %s)", self._process.pid)
+
     def write(self, jobs: list[StoreJob]) -> list[Stored]:
         with self.lock:
-            self.items += len(jobs)
-            process = self._ready_process()
-            if process is None:
+            with self._process_lock:
+                process = self._process
+            if process is None or not process.ready():
+                if process is not None and not process.process.is_alive():
+                    self._drop(process)  # died before it was ready: the next item starts another
                 return self.local.write(jobs)
             try:
                 results = process.write(jobs)
@@ -131,25 +144,15 @@ class SharedStore:
                 return results
             except StoreProcessDied as exc:
                 logger.warning("%s; its %d item(s) are written again here", exc, len(jobs))
-                self._stop_process()
+                self._drop(process)
                 # one at a time: whatever the dead process had committed is found stored
                 return [self.local.write([job])[0] for job in jobs]
 
-    def _ready_process(self) -> StoreProcess | None:
-        if not self.use_process or self.items <= self.inline_items:
-            return None
-        if self._process is None:
-            self._process = StoreProcess(self.database_url)
-            logger.info("storage: a storage process (pid %s)", self._process.pid)
-        if not self._process.process.is_alive() and not self._process.ready():
-            self._stop_process()  # died before it was ready: the next batch tries a new one
-            return None
-        return self._process if self._process.ready() else None
-
-    def _stop_process(self) -> None:
-        process, self._process = self._process, None
-        if process is not None:
-            process.close()
+    def _drop(self, process: StoreProcess) -> None:
+        with self._process_lock:
+            if self._process is process:
+                self._process = None
+        process.close()
 
     @property
     def process(self) -> StoreProcess | None:
@@ -157,7 +160,10 @@ class SharedStore:
 
     def close(self) -> None:
         with self.lock:
-            self._stop_process()
+            with self._process_lock:
+                process, self._process = self._process, None
+            if process is not None:
+                process.close()
             self.local.close()
 
 

@@ -128,6 +128,10 @@ def crawl(config: Config, sources: tuple[str, ...], urls: tuple[str, ...], sourc
         for r in reports:
             for sample in r.error_samples:
                 click.echo(f"  ! {r.source}: {single_line(sample)}", err=True)
+    if any(r.status == "interrupted" for r in reports):
+        click.echo("interrupted: the crawl stopped before its end; what it fetched is stored, "
+                   "and the next crawl sweeps the whole listing", err=True)
+        sys.exit(130)
     if reports and all(r.status == "failed" for r in reports):
         sys.exit(1)
 

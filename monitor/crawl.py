@@ -11,6 +11,7 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from crawler.pipelines import ProgressFn
@@ -20,7 +21,7 @@ from monitor.config import Config, ConfigError
 from monitor.detect import detect_run
 from storage.db import check_schema, make_engine, session_factory, session_scope
 from storage.documents import ensure_source
-from storage.models import CrawlRun
+from storage.models import CrawlRun, utcnow
 from storage.runs import errors_of_run, start_run
 
 
@@ -85,7 +86,11 @@ def crawl(config: Config, sources: list[Source], *, urls: list[str] | None = Non
     workers = overrides.get("workers", "auto")
     if workers != "auto" and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 0):
         raise ConfigError(f"[crawl] workers must be \"auto\" or a number ≥ 0, not {workers!r}")
-    run_jobs(config.database_url, jobs, overrides=overrides, progress=progress)
+    try:
+        run_jobs(config.database_url, jobs, overrides=overrides, progress=progress)
+    except KeyboardInterrupt:
+        _mark_interrupted(sessions, [job.run_id for job in jobs])
+        raise
     reports = []
     for job in jobs:
         with session_scope(sessions) as session:
@@ -105,6 +110,18 @@ def crawl(config: Config, sources: list[Source], *, urls: list[str] | None = Non
                 baseline=result.baseline, error_samples=samples))
     engine.dispose()
     return reports
+
+
+def _mark_interrupted(sessions: Any, run_ids: list[int]) -> None:
+    """Ctrl-C before the crawl started: its runs end as interrupted, not left running."""
+    with session_scope(sessions) as session:
+        for run_id in run_ids:
+            run = session.get(CrawlRun, run_id)
+            if run is not None and run.status == "running":
+                run.status = "interrupted"
+                run.finished_at = utcnow()
+                run.listing_complete = False
+                run.message = "interrupted before the crawl started"
 
 
 def check_redis(url: str) -> None:

@@ -119,6 +119,13 @@ def test_the_writer_thread_batches_what_waits(db_url, sessions, run_ids) -> None
     assert _stored(sessions)[:2] == (len(pages), len(pages))
 
 
+def _write(store: SharedStore, jobs: list[StoreJob]):
+    """What the pipeline does: announce each item (which may start the process), then write."""
+    for _ in jobs:
+        store.note_item()
+    return store.write(jobs)
+
+
 def _ready(store: SharedStore, timeout: float = 60) -> int:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -134,12 +141,12 @@ def test_the_storage_process_stores_what_the_crawl_process_would(db_url, session
     pages = _pages(12)
     store = SharedStore(db_url, use_process=True, inline_items=2)
     try:
-        assert store.write(_jobs(pages[:2], run_ids))  # inline: no process yet
+        assert _write(store, _jobs(pages[:2], run_ids))  # inline: no process yet
         assert store.process is None
-        store.write(_jobs(pages[2:3], run_ids))  # starts the process; stored here meanwhile
+        _write(store, _jobs(pages[2:3], run_ids))  # starts the process; stored here meanwhile
         pid = _ready(store)
         assert pid != os.getpid()
-        results = store.write(_jobs([*pages[3:], _broken_page()], run_ids))
+        results = _write(store, _jobs([*pages[3:], _broken_page()], run_ids))
         assert store.remote_batches == 1
     finally:
         store.close()
@@ -157,19 +164,19 @@ def test_a_killed_storage_process_costs_no_item(db_url, sessions, run_ids) -> No
     pages = _pages(15)
     store = SharedStore(db_url, use_process=True, inline_items=0)
     try:
-        store.write(_jobs(pages[:1], run_ids))
+        _write(store, _jobs(pages[:1], run_ids))
         first = _ready(store)
-        store.write(_jobs(pages[1:5], run_ids))
+        _write(store, _jobs(pages[1:5], run_ids))
         assert store.remote_batches == 1
         os.kill(first, signal.SIGKILL)
         store.process.process.join(timeout=30)
-        results = store.write(_jobs(pages[5:10], run_ids))  # the dead process's batch
+        results = _write(store, _jobs(pages[5:10], run_ids))  # the dead process's batch
         assert store.process is None and store.remote_batches == 1
         assert all(r.error is None and r.counts["documents_new"] == 1 for r in results)
-        store.write(_jobs(pages[10:11], run_ids))  # starts a new process
+        _write(store, _jobs(pages[10:11], run_ids))  # starts a new process
         second = _ready(store)
         assert second != first
-        store.write(_jobs(pages[11:], run_ids))
+        _write(store, _jobs(pages[11:], run_ids))
         assert store.remote_batches == 2
     finally:
         store.close()
