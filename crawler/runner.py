@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -46,7 +47,13 @@ CRAWL_OPTIONS = {
     "attachment_max_bytes": "POLICYWATCH_ATTACHMENT_MAXSIZE",
     "fetch_attachments": "POLICYWATCH_FETCH_ATTACHMENTS",
     "workers": "POLICYWATCH_WORKERS",  # page-analysis processes: "auto" (cores - 1) or a number
+    "sources_at_once": "POLICYWATCH_SOURCES_AT_ONCE",  # sources crawled at the same time
 }
+
+# Sources crawled at the same time by one `policywatch crawl`; the others wait their turn. Every
+# source crawling at once has its own Scrapy crawler, connection pool and database engine:
+# 300 sources at once took 750 MB and every file descriptor of a default limit of 1,024.
+SOURCES_AT_ONCE = 32
 
 
 @dataclass
@@ -144,26 +151,97 @@ def spider_class(job: CrawlJob, global_overrides: dict[str, Any] | None = None) 
 
 
 def run_jobs(database_url: str, jobs: list[CrawlJob], *, overrides: dict[str, Any] | None = None,
-             progress: ProgressFn | None = None) -> None:
-    """Crawl every job in one reactor run; results land in the database (runs, versions, errors)."""
+             progress: ProgressFn | None = None) -> list[int]:
+    """Crawl every job in one reactor run; results land in the database (runs, versions, errors).
+
+    At most ``[crawl] sources_at_once`` jobs crawl at the same time; each that ends starts the
+    next. Returns the run ids of the jobs that never started because the crawl was stopped
+    (Ctrl-C, SIGTERM) first."""
     with interrupt_held() as interrupted:
-        process = _build_process(database_url, jobs, overrides, progress)
+        process, launcher = _build_process(database_url, jobs, overrides, progress)
     if interrupted():
         raise KeyboardInterrupt  # Ctrl-C while the crawlers were built: no crawl starts
     try:
+        launcher.start()
         process.start()
     finally:
         close_shared()  # the page-analysis workers end with the crawl
+        launcher.close()
+    return launcher.unstarted()
+
+
+class Launcher:
+    """Starts the crawls of a run, at most ``at_once`` at a time: each that ends starts the next,
+    until one ends because the whole crawl was stopped (Scrapy's reason "shutdown")."""
+
+    def __init__(self, process: Any, at_once: int, hold: Callable[[], Callable[[], None]] | None = None) -> None:
+        self.process = process
+        self.at_once = max(1, int(at_once))
+        self.pending: deque[tuple[type[PolicySpider], dict[str, Any], int]] = deque()
+        self.started = 0
+        self.stopped = False
+        self._hold = hold
+        self._release: Callable[[], None] | None = None
+
+    def add(self, spider_cls: type[PolicySpider], kwargs: dict[str, Any], run_id: int) -> None:
+        self.pending.append((spider_cls, kwargs, run_id))
+
+    def start(self) -> None:
+        if len(self.pending) > self.at_once and self._hold is not None:
+            # the storage process outlives a gap between two sources instead of restarting
+            self._release = self._hold()
+        for _ in range(min(self.at_once, len(self.pending))):
+            self._launch()
+
+    def _launch(self) -> None:
+        from scrapy import signals
+
+        spider_cls, kwargs, _run_id = self.pending.popleft()
+        crawler = self.process.create_crawler(spider_cls)
+        crawler.signals.connect(self._closed, signal=signals.spider_closed)
+        self.started += 1
+        self.process.crawl(crawler, **kwargs).addBoth(self._ended)
+
+    def _closed(self, spider: Any, reason: str | None) -> None:
+        if reason == "shutdown":  # Ctrl-C or SIGTERM: Scrapy is stopping every crawl
+            self.stopped = True
+
+    def _ended(self, result: Any) -> Any:
+        # runs before Scrapy's join() looks again at the crawls still active, so the reactor
+        # stays up for the one started here
+        if self.pending and not self.stopped:
+            self._launch()
+        return result
+
+    def unstarted(self) -> list[int]:
+        return [run_id for _cls, _kwargs, run_id in self.pending]
+
+    def close(self) -> None:
+        if self._release is not None:
+            self._release()
+            self._release = None
+
+
+def _hold_store(database_url: str, settings: dict[str, Any]) -> Callable[[], Callable[[], None]]:
+    def hold() -> Callable[[], None]:
+        from crawler import store_process
+
+        store = store_process.open_shared(database_url, use_process=store_process.worker_setting(settings),
+                                          inline_items=int(settings.get("POLICYWATCH_INLINE_PAGES", 20)))
+        return lambda: store_process.close_shared(store)
+    return hold
 
 
 def _build_process(database_url: str, jobs: list[CrawlJob], overrides: dict[str, Any] | None,
-                   progress: ProgressFn | None) -> Any:
+                   progress: ProgressFn | None) -> tuple[Any, Launcher]:
     from scrapy.crawler import CrawlerProcess
 
     settings = base_settings(database_url, progress)
     process = CrawlerProcess(settings)
     _quiet_scrapy_loggers(settings["LOG_LEVEL"])
     global_overrides = {CRAWL_OPTIONS[k]: v for k, v in (overrides or {}).items()}
+    at_once = global_overrides.pop("POLICYWATCH_SOURCES_AT_ONCE", SOURCES_AT_ONCE)
+    launcher = Launcher(process, at_once, _hold_store(database_url, global_overrides))
     for job in jobs:
         overrides_for_job = dict(global_overrides)
         if job.redis_url:
@@ -187,9 +265,9 @@ def _build_process(database_url: str, jobs: list[CrawlJob], overrides: dict[str,
             kwargs["distributed"] = True
         if job.urls:
             kwargs["urls"] = job.urls
-        process.crawl(cls, **kwargs)
+        launcher.add(cls, kwargs, job.run_id)
     warm_up()
-    return process
+    return process, launcher
 
 
 @contextmanager

@@ -67,6 +67,17 @@ def crawl(config: Config, sources: list[Source], *, urls: list[str] | None = Non
     With `redis_url`, this process is one worker of a distributed crawl: it shares the request
     queue and the dupefilter of each source with every other worker on that Redis.
     """
+    # the config is checked before any run is opened: a mistake leaves no run "running"
+    overrides = {k: v for k, v in config.crawl.items() if k in CRAWL_OPTIONS}
+    unknown = set(config.crawl) - set(CRAWL_OPTIONS)
+    if unknown:
+        raise ConfigError(f"[crawl] unknown key {sorted(unknown)[0]!r}")
+    workers = overrides.get("workers", "auto")
+    if workers != "auto" and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 0):
+        raise ConfigError(f"[crawl] workers must be \"auto\" or a number ≥ 0, not {workers!r}")
+    at_once = overrides.get("sources_at_once", 1)
+    if isinstance(at_once, bool) or not isinstance(at_once, int) or at_once < 1:
+        raise ConfigError(f"[crawl] sources_at_once must be a number ≥ 1, not {at_once!r}")
     if redis_url:
         check_redis(redis_url)
     engine = make_engine(config.database_url)
@@ -79,18 +90,12 @@ def crawl(config: Config, sources: list[Source], *, urls: list[str] | None = Non
             run = start_run(session, row.id, "url" if urls else trigger)
             jobs.append(CrawlJob(source=source, source_id=row.id, run_id=run.id,
                                  urls=list(urls or []), redis_url=redis_url))
-    overrides = {k: v for k, v in config.crawl.items() if k in CRAWL_OPTIONS}
-    unknown = set(config.crawl) - set(CRAWL_OPTIONS)
-    if unknown:
-        raise ConfigError(f"[crawl] unknown key {sorted(unknown)[0]!r}")
-    workers = overrides.get("workers", "auto")
-    if workers != "auto" and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 0):
-        raise ConfigError(f"[crawl] workers must be \"auto\" or a number ≥ 0, not {workers!r}")
     try:
-        run_jobs(config.database_url, jobs, overrides=overrides, progress=progress)
+        unstarted = run_jobs(config.database_url, jobs, overrides=overrides, progress=progress)
     except KeyboardInterrupt:
         _mark_interrupted(sessions, [job.run_id for job in jobs])
         raise
+    _mark_interrupted(sessions, unstarted, "stopped before this source's turn came")
     reports = []
     for job in jobs:
         with session_scope(sessions) as session:
@@ -112,8 +117,9 @@ def crawl(config: Config, sources: list[Source], *, urls: list[str] | None = Non
     return reports
 
 
-def _mark_interrupted(sessions: Any, run_ids: list[int]) -> None:
-    """Ctrl-C before the crawl started: its runs end as interrupted, not left running."""
+def _mark_interrupted(sessions: Any, run_ids: list[int],
+                      message: str = "interrupted before the crawl started") -> None:
+    """Runs a stopped crawl never started end as interrupted, not left running."""
     with session_scope(sessions) as session:
         for run_id in run_ids:
             run = session.get(CrawlRun, run_id)
@@ -121,7 +127,7 @@ def _mark_interrupted(sessions: Any, run_ids: list[int]) -> None:
                 run.status = "interrupted"
                 run.finished_at = utcnow()
                 run.listing_complete = False
-                run.message = "interrupted before the crawl started"
+                run.message = message
 
 
 def check_redis(url: str) -> None:
