@@ -89,3 +89,12 @@ def test_bench_smoke_sqlite() -> None:
                     "storage: bytes per document version", "digest of 1,000 events", "Diff (", "Peak RSS",
                     "First crawl of a fresh site of 20 documents", "first crawl of 20 documents at least"):
         assert heading in report, heading
+
+
+def test_sources_bench_smoke() -> None:
+    from bench.sources_bench import run
+
+    result = run(sources=3, pages=1, at_once=2)
+    assert result["statuses"] == {"ok": 3} and result["errors"] == 0
+    assert result["documents"] == 60  # 20 a list page, each source its own
+    assert result["seconds"] > 0 and result["peak_rss_mb"] > 0 and result["max_fds"] > 0
