@@ -159,10 +159,10 @@ def run_jobs(database_url: str, jobs: list[CrawlJob], *, overrides: dict[str, An
     (Ctrl-C, SIGTERM) first."""
     with interrupt_held() as interrupted:
         process, launcher = _build_process(database_url, jobs, overrides, progress)
-    if interrupted():
-        raise KeyboardInterrupt  # Ctrl-C while the crawlers were built: no crawl starts
+        launcher.start()  # builds the first crawlers
     try:
-        launcher.start()
+        if interrupted():
+            raise KeyboardInterrupt  # Ctrl-C while the crawlers were built: no crawl starts
         process.start()
     finally:
         close_shared()  # the page-analysis workers end with the crawl
@@ -194,13 +194,21 @@ class Launcher:
             self._launch()
 
     def _launch(self) -> None:
+        """Start the next waiting crawl; one that cannot start is logged, and the next tried."""
         from scrapy import signals
 
-        spider_cls, kwargs, _run_id = self.pending.popleft()
-        crawler = self.process.create_crawler(spider_cls)
-        crawler.signals.connect(self._closed, signal=signals.spider_closed)
-        self.started += 1
-        self.process.crawl(crawler, **kwargs).addBoth(self._ended)
+        while self.pending and not self.stopped:
+            spider_cls, kwargs, _run_id = self.pending.popleft()
+            try:
+                crawler = self.process.create_crawler(spider_cls)
+                crawler.signals.connect(self._closed, signal=signals.spider_closed)
+                crawling = self.process.crawl(crawler, **kwargs)
+            except Exception:  # its run is left running: the caller records it as not finished
+                logger.exception("%s: the crawl could not start", getattr(spider_cls, "name", spider_cls))
+                continue
+            self.started += 1
+            crawling.addBoth(self._ended)
+            return
 
     def _closed(self, spider: Any, reason: str | None) -> None:
         if reason == "shutdown":  # Ctrl-C or SIGTERM: Scrapy is stopping every crawl
@@ -209,8 +217,7 @@ class Launcher:
     def _ended(self, result: Any) -> Any:
         # runs before Scrapy's join() looks again at the crawls still active, so the reactor
         # stays up for the one started here
-        if self.pending and not self.stopped:
-            self._launch()
+        self._launch()
         return result
 
     def unstarted(self) -> list[int]:
