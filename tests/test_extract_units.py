@@ -168,3 +168,31 @@ def test_js_literal_reader() -> None:
     value = find_js_assignment(text, "window._CONFIG")
     assert value == {"a": "it's", "b": [1, 2.5, -3, 31], "c": {"d": None, "e": True, "f": None},
                      "g": "中文</p>", "h": 5, "i": "tpl"}
+
+
+# Other provinces' content systems: a list page read without an item_selector keeps the links
+# shaped like their detail pages, and only those.
+_OTHER_CMS_LIST = """<html><head><meta charset="utf-8"><title>通知公告</title></head><body>
+<div class="nav"><a href="/">首页</a><a href="/zwgk/">政务公开</a><a href="/zwgk/tzgg/index.html">通知公告</a></div>
+<ul class="list">
+  <li><a href="./202401/t20240105_4567890.html">关于印发2024年数字经济工作要点的通知</a><span>2024-01-05</span></li>
+  <li><a href="/art/2024/1/8/art_1229019365_2501234.html">关于公布第一批试点名单的通知</a><span>2024-01-08</span></li>
+  <li><a href="https://www.gov.cn/zhengce/content/2024-01/09/content_6925021.htm">国务院办公厅关于印发行动方案的通知</a></li>
+  <li><a href="/nw12344/20240110/9f0c3b2a6d7e4f1a8b9c0d1e2f3a4b5c.html">关于做好2024年工作的通知</a><span>2024-01-10</span></li>
+</ul>
+<div class="links"><a href="/zwgk/tzgg/index_1.html">下一页</a><a href="/about/contact.html">联系我们</a>
+<a href="/t2024_notaday.html">not a detail page</a></div>
+</body></html>"""
+
+
+def test_default_items_know_other_provinces_detail_shapes() -> None:
+    listing = extract_listing("https://www.example.gov.cn/zwgk/tzgg/index.html", _OTHER_CMS_LIST.encode("utf-8"),
+                              "text/html")
+    assert [item.url for item in listing.items] == [
+        "https://www.example.gov.cn/zwgk/tzgg/202401/t20240105_4567890.html",
+        "https://www.example.gov.cn/art/2024/1/8/art_1229019365_2501234.html",
+        "https://www.gov.cn/zhengce/content/2024-01/09/content_6925021.htm",
+        "https://www.example.gov.cn/nw12344/20240110/9f0c3b2a6d7e4f1a8b9c0d1e2f3a4b5c.html",
+    ]
+    assert listing.items[0].title == "关于印发2024年数字经济工作要点的通知"
+    assert listing.items[0].date == "2024-01-05"

@@ -20,6 +20,36 @@ _NON_SUBSTANTIVE_RE = re.compile(
 )
 
 
+# The lines that close an official document after its last paragraph (落款 and what follows it):
+# the issuer, the date, 此件主动公开, a contact line, 抄送. They end up in the last task's text
+# when the tasks are the notice's own paragraphs, and would hide that task's clause.
+_DATE_LINE_RE = re.compile(
+    r"^(?:\d{4}|[〇○零一二三四五六七八九]{4})\s*年\s*(?:\d{1,2}|[一二三四五六七八九十]{1,3})\s*月\s*"
+    r"(?:\d{1,2}|[一二三四五六七八九十]{1,3})\s*日(?:\s*印发)?$")
+_ISSUER_LINE_RE = re.compile(
+    r"^[^,,。;;::、??!!()()\[\]【】〔〕\d]{2,60}(?:厅|局|委|委员会|办公室|办|政府|中心|院|部|会|署|小组)$")
+_PUBLIC_LINE_RE = re.compile(r"^[((]?此件(?:主动|不予|依申请)?公开(?:发布)?[))]?$")
+_CONTACT_LINE_RE = re.compile(r"^[((]?(?:联系人|联系电话|联系方式)")
+_CC_LINE_RE = re.compile(r"^抄送[::]")
+_CLOSING_LINE_RES = (_DATE_LINE_RE, _ISSUER_LINE_RE, _PUBLIC_LINE_RE, _CONTACT_LINE_RE, _CC_LINE_RE)
+
+
+def closing_start(text: str) -> int:
+    """Where the closing lines (issuer, date, 此件主动公开, contact, 抄送) at the end of a
+    paragraph's text begin: len(text) when it has none. The first line is never a closing line."""
+    end = len(text)
+    while True:
+        content_end = len(text[:end].rstrip())
+        start = text.rfind("\n", 0, content_end) + 1
+        if start == 0:
+            return end
+        line = text[start:content_end].strip()
+        if not any(pattern.match(line) for pattern in _CLOSING_LINE_RES):
+            # nothing closes the text: it is kept whole, its own trailing blanks included
+            return end if end == len(text) else content_end
+        end = start - 1
+
+
 def find_clause(text: str) -> tuple[str, int] | None:
     """The responsibility clause closing a paragraph: (text inside the brackets, start index)."""
     end = len(text)
@@ -106,6 +136,8 @@ def build_tasks(
     clause_at: dict[int, int] = {}  # where the clause's bracket opens in the node's own text
     for i, text in enumerate(texts):
         found = find_clause(text)
+        if found is None and (end := closing_start(text)) < len(text):
+            found = find_clause(text[:end])  # the last paragraph, before the document's closing lines
         if found is not None:
             clauses[i], clause_at[i] = found
     chosen = select_task_nodes(nodes, clauses)
@@ -120,6 +152,7 @@ def build_tasks(
         full = subtree_text(nodes, i) if n.children else texts[i]
         cut = len(n.label) if full.startswith(n.label) else 0
         body = full[cut:]
+        body = body[:closing_start(body)]
         clause = clauses.get(i)
         if clause is not None:
             lead, responsible, implementing = roles_of[i]

@@ -10,6 +10,16 @@ _POST_RES = (
     re.compile(r"/mpost_(\d+)\.s?html?$", re.I),
 )
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+# Detail-page URL shapes of the content systems other provinces' and ministries' sites run, for
+# list pages read without an item_selector: TRS WCM (…/202401/t20240105_4567890.html, most
+# provinces and ministries), Hanweb (…/art/2024/1/5/art_1229019_4567890.html: Zhejiang,
+# Jiangsu, Shandong…), gov.cn's content_N.htm, and dated hash pages (…/20240105/<32 hex>.html).
+_CMS_DETAIL_RES = (
+    re.compile(r"/t(?:19|20)\d{6}_\d+\.s?html?$", re.I),
+    re.compile(r"/art/\d{4}/\d{1,2}/\d{1,2}/art_\d+_\d+\.s?html?$", re.I),
+    re.compile(r"/content_\d+\.s?html?$", re.I),
+    re.compile(r"/(?:19|20)\d{6}/[0-9a-f]{32}\.s?html?$", re.I),
+)
 
 
 def post_id(url: str) -> int | None:
@@ -20,6 +30,12 @@ def post_id(url: str) -> int | None:
         if match:
             return int(match.group(1))
     return None
+
+
+def is_cms_detail(url: str) -> bool:
+    """Whether a URL has the shape of a detail page of a common government content system."""
+    path = urlsplit(url.strip()).path
+    return any(pattern.search(path) for pattern in _CMS_DETAIL_RES)
 
 
 def _host(scheme: str, netloc: str) -> str:

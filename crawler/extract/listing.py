@@ -23,7 +23,7 @@ from .htmltext import (
     parse_html,
     selectable,
 )
-from .keys import canonical_key, post_id
+from .keys import canonical_key, is_cms_detail, post_id
 
 _PAGE_LINK_RE = re.compile(r"(?:^|/)index_(\d+)\.s?html?$", re.I)
 _CREATE_PAGE_RE = re.compile(
@@ -123,7 +123,7 @@ def _item(link: HtmlElement, url: str, row: HtmlElement | None, templates: bool)
 
 
 def _is_default_item(link: HtmlElement, url: str) -> bool:
-    if post_id(url) is not None:
+    if post_id(url) is not None or is_cms_detail(url):
         return True
     if _parent(link, frozenset({"span"}), "name") is not None and _parent(link, frozenset({"div"}), "viewList"):
         return True
