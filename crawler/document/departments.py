@@ -61,7 +61,13 @@ _NO_PREFIX_STARTS = (
 _DEPT_SUFFIX_CHARS = frozenset("厅局委办部府院行会司署室处所校社队馆站心团盟")
 # A department clause: at least one department-like word or a role word.
 _DEPTISH_RE = re.compile(r"(?:厅|局|委|办|部|政府|银行|分行|支行|中心|院|会|公司|单位|部门)")
-_KNOWN_ROLE_WORDS_RE = re.compile(r"牵头|负责|落实|配合")
+_KNOWN_ROLE_WORDS_RE = re.compile(r"牵头|负责|落实|配合|(?:单位|部门)\s*[::]")
+# A labelled segment, as action plans of many provinces write them: "牵头单位:省X厅",
+# "责任单位:市X局、市Y委", "配合部门:…".
+_SEGMENT_LABEL_RE = re.compile(r"^(?P<label>牵头|主要责任|责任|配合|参与|协同|协办|实施|落实)(?:单位|部门)\s*[::]\s*")
+_LABEL_ROLE = {"牵头": "lead", "主要责任": "responsible", "责任": "responsible", "配合": "responsible",
+               "参与": "responsible", "协同": "responsible", "协办": "responsible", "实施": "implementing",
+               "落实": "implementing"}
 _BRACKETS_RE = re.compile(r"[(〔\[【《“)〕\]】》”]")
 
 
@@ -180,7 +186,12 @@ def _parse_segment(seg: str) -> tuple[tuple[str, ...], str | None]:
     """The departments of one clause segment and their role. Kept for the last few thousand
     segments: the same few dozen departments and role phrases recur across the tasks of a
     document and across the documents of a site."""
-    body, role = _strip_role(seg)
+    labelled = _SEGMENT_LABEL_RE.match(seg)
+    if labelled is not None:
+        body, role = _strip_role(seg[labelled.end():])
+        role = role or _LABEL_ROLE[labelled.group("label")]
+    else:
+        body, role = _strip_role(seg)
     # _split_top's parts are stripped and never empty.
     names = distribute([n.rstrip("等") for n in _split_top(body, "、")])
     return tuple(n for n in names if n), role

@@ -50,6 +50,35 @@ def closing_start(text: str) -> int:
         end = start - 1
 
 
+# "责任单位:…" closing a task, on its own line or after the task's last sentence, bracketed or not.
+_ROLE_LABEL_RE = re.compile(r"(?:牵头|主要责任|责任|配合|参与|协同|协办|实施|落实)(?:单位|部门)\s*[::]")
+_LABEL_OPENERS = "((【["
+
+
+def _labelled_clause(text: str, end: int) -> tuple[str, int] | None:
+    """A clause that starts with a role label ("责任单位:", "牵头单位:") and runs to ``end``,
+    after a line break or a sentence's end: (its text without brackets, start index)."""
+    begin = max(0, end - 400)
+    if text.find("单位", begin, end) < 0 and text.find("部门", begin, end) < 0:
+        return None  # the usual case, decided without the pattern
+    for match in _ROLE_LABEL_RE.finditer(text, begin, end):
+        start = match.start()
+        while start and text[start - 1] in " \t":
+            start -= 1
+        bracketed = bool(start) and text[start - 1] in _LABEL_OPENERS
+        if bracketed:
+            start -= 1
+        if start and text[start - 1] not in "\n。;;":
+            continue  # inside a sentence: not a clause of its own
+        inner = text[match.start():end].strip()
+        if bracketed and inner[-1:] in _CLOSERS:
+            inner = inner[:-1].strip()
+        if "。" in inner or "\n" in inner:
+            return None
+        return (inner, start) if looks_like_clause(inner) else None
+    return None
+
+
 def find_clause(text: str) -> tuple[str, int] | None:
     """The responsibility clause closing a paragraph: (text inside the brackets, start index)."""
     end = len(text)
@@ -59,11 +88,9 @@ def find_clause(text: str) -> tuple[str, int] | None:
         return None
     closer = text[end - 1]
     opener = _CLOSERS.get(closer)
-    if opener is None:
-        return None
-    k = text.rfind(opener, max(0, end - 600), end - 1)
+    k = text.rfind(opener, max(0, end - 600), end - 1) if opener is not None else -1
     if k < 0:
-        return None
+        return _labelled_clause(text, end)
     if closer not in text[k + 1:end - 1]:  # the common case: no nested brackets of the same kind
         inner = text[k + 1:end - 1].strip()
         return (inner, k) if looks_like_clause(inner) else None
