@@ -22,6 +22,12 @@ _ISSUER_PREFIX_RE = re.compile(r"^(?P<issuer>.{2,40}?)关于")
 _ADDRESSEE_RE = re.compile(r"^(?:尊敬的)?(?P<name>[^,。;:,]{1,30}?)(?P<role>委员|代表)(?:们)?[::]$")
 _PROPOSAL_TITLE_RE = re.compile(r"提出的《(?P<t>[^》]{2,120})》|提出的(?P<u>关于[^,。;()]{2,120}?的(?:提案|建议))")
 _PROPOSAL_NO_RE = re.compile(r"第(?P<n>\d{5,12})号")
+# Shorter numbers ("第1234号", provincial sessions number from 1) only where they name the
+# proposal itself: before 建议/提案, or in brackets after its title.
+_PROPOSAL_NO_NAMED_RES = (
+    re.compile(r"第(?P<n>\d{1,12})号(?:代表|委员)?(?:建议|提案)"),
+    re.compile(r"[((]第(?P<n>\d{1,12})号[))]"),
+)
 _SESSION_RE = re.compile(
     r"(?:[省市区县]|全国)?(?:政协|人大)?(?:第)?[一二三四五六七八九十]{1,3}届(?:政协|人大)?(?:常委会)?"
     r"(?:第)?[一二三四五六七八九十]{1,3}次(?:全体)?会议"
@@ -188,10 +194,13 @@ def _proposal(
     if m is not None:
         ptitle = m.group("t") or m.group("u")
     number = None
-    for src in (head_text, title or ""):
-        n = _PROPOSAL_NO_RE.search(src)
-        if n is not None:
-            number = n.group("n")
+    for rx in (*_PROPOSAL_NO_NAMED_RES, _PROPOSAL_NO_RE):
+        for src in (head_text, title or ""):
+            n = rx.search(src)
+            if n is not None:
+                number = n.group("n")
+                break
+        if number is not None:
             break
     ptype = {"委员": "提案", "代表": "建议"}.get(role or "")
     if ptype is None:
