@@ -52,10 +52,21 @@ _SELECTORS = {
     "article_content": (None, "article-content", None),  # .article-content
     "zw": ("div", "zw", None),  # div.zw
     "zoomcon": (None, None, "zoomcon"),  # #zoomcon
+    # the body containers of other provinces' content systems
+    "ucap": (None, None, "UCAP-CONTENT"),  # #UCAP-CONTENT (gov.cn and the sites on its system)
+    "trs_editor": (None, "TRS_Editor", None),  # .TRS_Editor (TRS WCM)
+    "trs_view": (None, "trs_editor_view", None),  # .trs_editor_view (TRS WCM)
+    "zoom": (None, None, "zoom"),  # #zoom (Hanweb)
+    "pages_content": (None, "pages_content", None),  # .pages_content (gov.cn)
 }
 _SELECTOR_CLASSES = frozenset(cls for _tag, cls, _id in _SELECTORS.values() if cls)
 _SELECTOR_IDS = frozenset(ident for _tag, _cls, ident in _SELECTORS.values() if ident)
-_BODY_SELECTORS = (("gkmlpt", "article_content"), ("gd_zw", "zw"), ("gz", "zoomcon"))
+_BODY_SELECTORS = (("gkmlpt", "article_content"), ("gd_zw", "zw"), ("gz", "zoomcon"), ("gov_cn", "ucap"),
+                   ("trs", "trs_editor"), ("trs", "trs_view"), ("hanweb", "zoom"), ("gov_cn", "pages_content"))
+# A table of disclosure fields (索引号, 发布机构, 成文日期, 文号, 发布日期…) outside the two
+# Guangdong templates: the nearest table or block around 索引号 that is no longer than this.
+_DISCLOSURE_TABLE_MAX_CHARS = 1200
+_INDEX_NUMBER_STRINGS = etree.XPath("//text()[contains(., '索引号')]")
 _TITLE_SELECTORS = ("article_title", "content_title", "h1_title", "h1")
 _HEADER_CLASS_RE = re.compile("logo|header|nav", re.I)
 _HEADER_TAGS = frozenset({"header", "nav"})
@@ -167,6 +178,24 @@ def _nearest(node: HtmlElement | None, names: frozenset[str]) -> HtmlElement | N
     return node
 
 
+def _disclosure_table(root: HtmlElement) -> HtmlElement | None:
+    """The table (or block) of disclosure fields around the first 索引号 label, if short."""
+    for found in _INDEX_NUMBER_STRINGS(root):
+        parent = found.getparent()
+        if parent is None:
+            continue
+        if found.is_tail:
+            parent = parent.getparent()
+        node = parent
+        while node is not None and node.tag not in ("table", "ul", "dl", "div"):
+            node = node.getparent()
+        if node is not None and node.tag in ("table", "ul", "dl", "div") \
+                and len(inline_text(node)) <= _DISCLOSURE_TABLE_MAX_CHARS:
+            return node
+        return None
+    return None
+
+
 def _read_metadata(root: HtmlElement, marks: _Landmarks) -> tuple[dict[str, str], str | None]:
     metadata: dict[str, str] = {}
     template = None
@@ -178,6 +207,10 @@ def _read_metadata(root: HtmlElement, marks: _Landmarks) -> tuple[dict[str, str]
     elif introduce is not None:
         metadata.update(read_label_values(introduce))
         template = "gd_introduce"
+    else:
+        table = _disclosure_table(root)
+        if table is not None:
+            metadata.update(read_label_values(table))
     source = marks.first("laiyuan")
     if source is not None:
         value = re.sub(r"^(?:信息)?来源\s*[:：]\s*", "", inline_text(source))
