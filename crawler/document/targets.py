@@ -11,6 +11,7 @@ _UNITS = (
     "平方米|平方公里|万千瓦|千瓦|公里|千米|吨|个百分点|百分点|家|个|项|所|座|条|款|名|人次|人|位|户|台|套|件|元|"
     "%|倍|张|部|批|类|种|场|次|期|亩|公顷|米|GW|MW|TB|PB|EB|Gbps|G|万|亿"
 )
+# "1,000" is one number (thousands groups), and a digit right after "1," is never a number's start.
 # The number starts with a digit and only then looks back ("not after a digit, a dot, a letter or
 # 第"): a pattern that opens with a digit lets the regex engine skip to the next digit, where one
 # that opens with the look-behind tries a match at every character of the text (3× slower).
@@ -18,7 +19,7 @@ _UNITS = (
 # digit), which find_targets skips anyway: no shorter number can take a unit instead, since what
 # follows it is a digit or a dot. They are half of all numbers.
 _TARGET_PATTERN = (
-    r"(?P<num>\d(?<![\d.A-Za-z第]\d)\d*(?:\.\d+)?)(?P<mag>万亿|千亿|百亿|亿|千万|百万|万|千|百)?"
+    r"(?P<num>\d(?<![\d.A-Za-z第]\d)(?<!\d,\d)\d*(?:,\d{3}(?!\d))*(?:\.\d+)?)(?P<mag>万亿|千亿|百亿|亿|千万|百万|万|千|百)?"
     r"(?P<unit>" + _UNITS + r")?(?<!\d)"
 )
 _TARGET_RE = re.compile(_TARGET_PATTERN)
@@ -46,7 +47,7 @@ _PREFIX_CUTS = "、等和与及的"
 
 
 def _value(num: str, mag: str | None) -> int | float:
-    v = float(num)
+    v = float(num.replace(",", ""))  # "1,000家": a thousands separator, as tables write them
     if mag:
         v *= _MAG[mag]
     return int(v) if v == int(v) else round(v, 6)
