@@ -196,3 +196,26 @@ def test_default_items_know_other_provinces_detail_shapes() -> None:
     ]
     assert listing.items[0].title == "关于印发2024年数字经济工作要点的通知"
     assert listing.items[0].date == "2024-01-05"
+
+
+_HANWEB_LIST = """<html><head><meta charset="utf-8"><title>通知公告</title></head><body>
+<div class="nav"><a href="/">首页</a><a href="/col/col1229019364/index.html">政务公开</a></div>
+<div id="4096789"><script type="text/xml"><datastore>
+<nextgroup><![CDATA[<a href="/module/jpage/dataproxy.jsp?page=1&columnid=1229019365&unitid=4096789"></a>]]></nextgroup>
+<recordset>
+<record><![CDATA[<li><a href="/art/2024/1/8/art_1229019365_2501234.html" target="_blank">关于公布第一批试点名单的通知</a><span>2024-01-08</span></li>]]></record>
+<record><![CDATA[<li><a href="/art/2024/1/3/art_1229019365_2500001.html" target="_blank">关于开展2024年项目申报的通知</a><span>2024-01-03</span></li>]]></record>
+</recordset></datastore></script></div>
+</body></html>"""
+
+
+@pytest.mark.parametrize("item_selector", [None, "li a"])
+def test_hanweb_lists_keep_their_records_in_a_datastore_script(item_selector: str | None) -> None:
+    listing = extract_listing("https://www.example.gov.cn/col/col1229019365/index.html",
+                              _HANWEB_LIST.encode("utf-8"), "text/html", item_selector=item_selector)
+    assert [(item.url, item.title, item.date) for item in listing.items] == [
+        ("https://www.example.gov.cn/art/2024/1/8/art_1229019365_2501234.html", "关于公布第一批试点名单的通知",
+         "2024-01-08"),
+        ("https://www.example.gov.cn/art/2024/1/3/art_1229019365_2500001.html", "关于开展2024年项目申报的通知",
+         "2024-01-03"),
+    ]

@@ -29,6 +29,9 @@ _PAGE_LINK_RE = re.compile(r"(?:^|/)index_(\d+)\.s?html?$", re.I)
 _CREATE_PAGE_RE = re.compile(
     r"createPageHTML\(\s*['\"]?(\d+)['\"]?\s*,\s*['\"]?(\d+)['\"]?\s*,\s*['\"]([\w-]+)['\"]\s*,\s*['\"](\w+)['\"]")
 _ROW_TAGS = frozenset({"li", "tr", "dd", "dt", "p"})
+# Hanweb list pages (Zhejiang, Jiangsu, Shandong…) carry their first records as HTML in the
+# CDATA of <script type="text/xml"><datastore><recordset><record>…</record>, not in the page.
+_DATASTORE_RECORD_RE = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.S)
 _COUNT_HREF_LINKS = etree.XPath("count(descendant::a[@href])")
 _FIRST_HREF_LINK = etree.XPath("descendant::a[@href][1]")
 
@@ -212,5 +215,22 @@ def extract_listing(url: str, body: bytes, content_type: str | None = None, *, i
     base_tag = next((tag for tag in root.iter("base") if tag.get("href") is not None), None)
     base = urljoin(url, base_tag.get("href")) if base_tag is not None else url
     templates = has_templates(root)
-    return Listing(items=_items(root, base, item_selector, templates),
-                   next_urls=_next_urls(root, base, next_selector, templates))
+    items = _items(root, base, item_selector, templates)
+    records = _datastore_records(root)
+    if records is not None:
+        seen = {canonical_key(item.url) for item in items}
+        items += [item for item in _items(records, base, item_selector, False)
+                  if canonical_key(item.url) not in seen]
+    return Listing(items=items, next_urls=_next_urls(root, base, next_selector, templates))
+
+
+def _datastore_records(root: HtmlElement) -> HtmlElement | None:
+    """The records of a Hanweb datastore script, parsed as one HTML fragment, or None."""
+    records: list[str] = []
+    for script in root.iter("script"):
+        text = script.text or ""
+        if "<datastore" in text:
+            records.extend(_DATASTORE_RECORD_RE.findall(text))
+    if not records:
+        return None
+    return parse_html("<html><body>" + "".join(records) + "</body></html>")
