@@ -36,17 +36,21 @@ _CLOSING_LINE_RES = (_DATE_LINE_RE, _ISSUER_LINE_RE, _PUBLIC_LINE_RE, _CONTACT_L
 
 def closing_start(text: str) -> int:
     """Where the closing lines (issuer, date, 此件主动公开, contact, 抄送) at the end of a
-    paragraph's text begin: len(text) when it has none. The first line is never a closing line."""
+    paragraph's text begin: len(text) when it has none. The first line is never a closing line,
+    and issuer-like lines alone ("…中心", "…会") are not a closing: a date or one of the other
+    closing lines must be among them."""
     end = len(text)
+    closed = False  # a line that only a closing holds (date, 此件主动公开, contact, 抄送) was seen
     while True:
         content_end = len(text[:end].rstrip())
         start = text.rfind("\n", 0, content_end) + 1
-        if start == 0:
-            return end
         line = text[start:content_end].strip()
-        if not any(pattern.match(line) for pattern in _CLOSING_LINE_RES):
-            # nothing closes the text: it is kept whole, its own trailing blanks included
-            return end if end == len(text) else content_end
+        kind = None if start == 0 else next(
+            (pattern for pattern in _CLOSING_LINE_RES if pattern.match(line)), None)
+        if kind is None:
+            # the text is kept whole, its own trailing blanks included, unless a closing was cut
+            return content_end if closed else len(text)
+        closed = closed or kind is not _ISSUER_LINE_RE
         end = start - 1
 
 
