@@ -49,3 +49,17 @@ def test_a_long_block_around_an_index_number_is_no_disclosure_table() -> None:
     page = page.replace("索引号:</td>", "编号:</td>").replace("发布日期:</td>", "日期:</td>")
     result = extract_page(URL, page.encode("utf-8"), "text/html; charset=utf-8")
     assert "发布日期" not in result.metadata and "索引号" not in result.metadata
+
+
+@pytest.mark.parametrize(("info", "published"), [
+    ('<div class="info"><span>发布日期:2024-01-08</span><span>来源:省经济和信息化厅</span></div>', "2024-01-08"),
+    ('<div class="info">发布时间:2024-01-08 10:21 来源:省经济和信息化厅 字号:[大 中 小]</div>', "2024-01-08T10:21:00"),
+])
+def test_a_date_line_without_a_source_gives_the_published_date(info: str, published: str) -> None:
+    page = ("<html><head><meta charset='utf-8'><title>关于公布第一批试点名单的通知</title></head><body>"
+            f"<div class='main'><h1>关于公布第一批试点名单的通知</h1>{info}<div id='zoom'><p>各市经信局:</p>"
+            "<p>经研究,现将第一批试点名单公布如下。本通知自发布日期起施行。</p></div></div></body></html>")
+    snapshot = build_snapshot("https://www.example.gov.cn/art/2024/1/8/art_1_2.html", page.encode("utf-8"),
+                              "text/html; charset=utf-8")
+    assert snapshot.structure["metadata"]["published"] == published
+    assert "发布" not in snapshot.text.splitlines()[0]  # the info line is not the body

@@ -79,7 +79,7 @@ _PM_KEYS = {
     "issuer": ("发布机构", "发文机关", "发文单位", "发布单位", "来源机构"),
     "doc_number": ("文号", "发文字号", "发文文号"),
     "signed_on": ("成文日期", "成文时间", "印发日期"),
-    "published": ("发布日期", "发布时间", "PubDate", "pubdate", "公开日期"),
+    "published": ("发布日期", "发布时间", "PubDate", "pubdate", "公开日期", "时间"),  # 时间: an info line's
     "validity": ("有效性", "时效性", "效力状态", "效力", "是否有效", "状态"),
 }
 _TITLE_SITE_SUFFIX_RE = re.compile(r"\s?[-_|—]\s?[^-_|—]{0,30}(?:网站|门户|政府网|网)$")

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import islice
+from typing import Any
 
 from lxml import etree
 
@@ -75,6 +77,10 @@ _INFO_BLOCK_PARENTS = frozenset({"div", "p", "td", "li", "section"})
 _LINK_BLOCK_TAGS = ("div", "td", "ul", "ol", "table", "p", "dl", "span")
 # Every string holding 信息来源, comments and script text included: the search always read them.
 _INFO_STRINGS = etree.XPath("//text()[contains(., '信息来源')] | //comment()[contains(., '信息来源')]")
+# A line of 发布日期/发布时间 without 信息来源 (Hanweb, TRS: "发布日期:2024-01-08 来源:…"), read
+# when nothing else gave the page's date.
+_DATE_INFO_STRINGS = etree.XPath("//text()[contains(., '发布日期') or contains(., '发布时间')]")
+_DATE_KEYS = ("发布日期", "发布时间", "PubDate", "时间")
 _COUNT_LINKS = etree.XPath("count(descendant::a)")
 _TITLE_SUFFIX_RE = re.compile(r"(网|网站|门户|政府|厅|局|委|办|办公室|平台|官网|gov\.cn|中心|政务公开)$")
 _TITLE_SEPARATORS = ("_", "|", " - ", "－", "——", "—", "-")
@@ -196,6 +202,12 @@ def _disclosure_table(root: HtmlElement) -> HtmlElement | None:
     return None
 
 
+def _info_strings(root: HtmlElement, metadata: dict[str, str]) -> Iterator[Any]:
+    yield from _INFO_STRINGS(root)
+    if not any(key in metadata for key in _DATE_KEYS):
+        yield from _DATE_INFO_STRINGS(root)
+
+
 def _read_metadata(root: HtmlElement, marks: _Landmarks) -> tuple[dict[str, str], str | None]:
     metadata: dict[str, str] = {}
     template = None
@@ -220,7 +232,7 @@ def _read_metadata(root: HtmlElement, marks: _Landmarks) -> tuple[dict[str, str]
     pubdate = _meta_content(root, "PubDate")
     if pubdate:
         metadata.setdefault("PubDate", pubdate)
-    for found in _INFO_STRINGS(root):
+    for found in _info_strings(root, metadata):
         if isinstance(found, str):
             parent = found.getparent()
             if found.is_tail:
@@ -237,7 +249,8 @@ def _read_metadata(root: HtmlElement, marks: _Landmarks) -> tuple[dict[str, str]
         if info:
             for label, value in info.items():
                 metadata.setdefault(label, value)
-            template = template or "gxj"
+            if "信息来源" in str(found):  # gxj's line; a date line alone names no template
+                template = template or "gxj"
             break
     return metadata, template
 
