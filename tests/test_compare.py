@@ -433,3 +433,21 @@ def test_outside_text_event_names_its_section() -> None:
     raw = seed(3)
     [e] = compare_versions(understand_view(raw), understand_view(raw.replace("二、主要任务", "二、重点任务")))
     assert e.details["section"] == "二、重点任务" and e.before == "二、主要任务" and e.after == "二、重点任务"
+
+
+# An action plan in the style of other provinces: each task's departments on a line of its own
+# ("责任单位:…", no closing punctuation), a signature after the last task.
+_LABELLED_PLAN = (
+    "某市推动制造业高质量发展行动方案\n一、主要任务\n"
+    "(一)壮大先进制造业集群。到2025年,培育5个千亿级产业集群。\n责任单位:市工业和信息化局、市发展改革委\n"
+    "(二)推进技术改造。每年推动500家企业开展技术改造。\n责任单位:市工业和信息化局\n"
+    "某市人民政府办公室\n2024年1月5日\n"
+)
+
+
+def test_labelled_clauses_changes_are_exactly_their_events() -> None:
+    revised = _LABELLED_PLAN.replace("责任单位:市工业和信息化局\n某市", "责任单位:市工业和信息化局、市财政局\n某市")
+    revised = revised.replace("培育5个", "培育6个")
+    events = compare("understand", _LABELLED_PLAN, revised)
+    assert kinds(events) == [("target_changed", "(一)"), ("responsibility_changed", "(二)")]
+    assert events[1].summary.endswith("+市财政局")

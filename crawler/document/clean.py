@@ -23,6 +23,9 @@ _PROSE_MARKS = frozenset("。,、;")
 _INDENTS = frozenset(" \t\u3000\xa0")
 _LONG_PARAGRAPH = 256  # longer than every length _can_join tests, with room for a label
 _CONTACT_RE = re.compile(r"^(?:联系人|联系电话|电话|传真|邮箱|地址|邮编|附件|抄送|公开方式)")
+# A task's labelled clause ("责任单位:…", "(牵头单位:…)") is a line of its own: it ends with no
+# punctuation, and joined to the next line it would swallow a signature or the next paragraph.
+_ROLE_LINE_RE = re.compile(r"^[((【\[]?(?:牵头|主要责任|责任|配合|参与|协同|协办|实施|落实)(?:单位|部门)\s*[::]")
 
 
 @dataclass
@@ -56,6 +59,8 @@ def _can_join(prev: str, cur: str) -> bool:
     if match_label(cur) is not None or is_date_line(cur) or is_doc_number_line(cur):
         return False
     if _CONTACT_RE.match(cur) or _CONTACT_RE.match(prev):
+        return False
+    if _ROLE_LINE_RE.match(cur) or _ROLE_LINE_RE.match(prev):
         return False
     if is_date_line(prev) or is_doc_number_line(prev):
         return False
