@@ -72,6 +72,9 @@ def crawl(config: Config, sources: tuple[str, ...], urls: tuple[str, ...], sourc
           trigger: str, quiet: bool, distributed: bool, redis_url: str | None, fmt: str) -> None:
     """Crawl sources (all configured ones by default) and record what changed.
 
+    Sources crawl 32 at a time ([crawl] sources_at_once), the others wait their turn. Ctrl-C
+    stops cleanly: what was fetched is stored, the runs end "interrupted" (exit 130).
+
     \b
     Examples:
       policywatch crawl                       # every configured source
