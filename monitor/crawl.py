@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from crawler.pipelines import ProgressFn
-from crawler.runner import CRAWL_OPTIONS, CrawlJob, run_jobs
+from crawler.runner import CRAWL_OPTIONS, SOURCES_AT_ONCE, CrawlJob, run_jobs
 from crawler.sources import Source
 from monitor.config import Config, ConfigError
 from monitor.detect import detect_run
@@ -75,7 +75,7 @@ def crawl(config: Config, sources: list[Source], *, urls: list[str] | None = Non
     workers = overrides.get("workers", "auto")
     if workers != "auto" and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 0):
         raise ConfigError(f"[crawl] workers must be \"auto\" or a number ≥ 0, not {workers!r}")
-    at_once = overrides.get("sources_at_once", 1)
+    at_once = overrides.get("sources_at_once", SOURCES_AT_ONCE)
     if isinstance(at_once, bool) or not isinstance(at_once, int) or at_once < 1:
         raise ConfigError(f"[crawl] sources_at_once must be a number ≥ 1, not {at_once!r}")
     if redis_url:

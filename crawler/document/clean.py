@@ -10,6 +10,7 @@ from functools import lru_cache
 
 from .chars import fold_lines, fold_width, pair_quotes, split_lines, strip_reflow_lines, strip_reflow_spaces
 from .chrome import chrome_kind
+from .departments import ROLE_LABEL
 from .injected import Finding, candidate_lines, find_inline, spam_line_kind
 from .labels import heading_only, is_date_line, is_doc_number_line, match_label
 
@@ -25,7 +26,7 @@ _LONG_PARAGRAPH = 256  # longer than every length _can_join tests, with room for
 _CONTACT_RE = re.compile(r"^(?:联系人|联系电话|电话|传真|邮箱|地址|邮编|附件|抄送|公开方式)")
 # A task's labelled clause ("责任单位:…", "(牵头单位:…)") is a line of its own: it ends with no
 # punctuation, and joined to the next line it would swallow a signature or the next paragraph.
-_ROLE_LINE_RE = re.compile(r"^[((【\[]?(?:牵头|主要责任|责任|配合|参与|协同|协办|实施|落实)(?:单位|部门)\s*[::]")
+_ROLE_LINE_RE = re.compile(r"^[((【\[]?" + ROLE_LABEL)
 
 
 @dataclass

@@ -193,15 +193,8 @@ def _proposal(
     m = _PROPOSAL_TITLE_RE.search(head_text)
     if m is not None:
         ptitle = m.group("t") or m.group("u")
-    number = None
-    for rx in (*_PROPOSAL_NO_NAMED_RES, _PROPOSAL_NO_RE):
-        for src in (head_text, title or ""):
-            n = rx.search(src)
-            if n is not None:
-                number = n.group("n")
-                break
-        if number is not None:
-            break
+    number = next((n.group("n") for rx in (*_PROPOSAL_NO_NAMED_RES, _PROPOSAL_NO_RE)
+                   for src in (head_text, title or "") if (n := rx.search(src)) is not None), None)
     ptype = {"委员": "提案", "代表": "建议"}.get(role or "")
     if ptype is None:
         for src in (ptitle or "", title or "", head_text):

@@ -6,7 +6,8 @@ import logging
 import re
 from collections import Counter
 
-from .departments import ClauseContext, looks_like_clause, parse_clause
+from .departments import ROLE_LABEL_RE, ClauseContext, looks_like_clause, parse_clause
+from .labels import is_date_line
 from .outline import Node, subtree_text
 from .targets import find_targets
 
@@ -23,15 +24,18 @@ _NON_SUBSTANTIVE_RE = re.compile(
 # The lines that close an official document after its last paragraph (落款 and what follows it):
 # the issuer, the date, 此件主动公开, a contact line, 抄送. They end up in the last task's text
 # when the tasks are the notice's own paragraphs, and would hide that task's clause.
-_DATE_LINE_RE = re.compile(
-    r"^(?:\d{4}|[〇○零一二三四五六七八九]{4})\s*年\s*(?:\d{1,2}|[一二三四五六七八九十]{1,3})\s*月\s*"
-    r"(?:\d{1,2}|[一二三四五六七八九十]{1,3})\s*日(?:\s*印发)?$")
 _ISSUER_LINE_RE = re.compile(
     r"^[^,,。;;::、??!!()()\[\]【】〔〕\d]{2,60}(?:厅|局|委|委员会|办公室|办|政府|中心|院|部|会|署|小组)$")
-_PUBLIC_LINE_RE = re.compile(r"^[((]?此件(?:主动|不予|依申请)?公开(?:发布)?[))]?$")
-_CONTACT_LINE_RE = re.compile(r"^[((]?(?:联系人|联系电话|联系方式)")
-_CC_LINE_RE = re.compile(r"^抄送[::]")
-_CLOSING_LINE_RES = (_DATE_LINE_RE, _ISSUER_LINE_RE, _PUBLIC_LINE_RE, _CONTACT_LINE_RE, _CC_LINE_RE)
+# The other closing lines: 此件主动公开, a contact line, 抄送 (dates: labels.is_date_line).
+_OTHER_CLOSING_RE = re.compile(
+    r"^(?:[((]?此件(?:主动|不予|依申请)?公开(?:发布)?[))]?$|[((]?(?:联系人|联系电话|联系方式)|抄送[::])")
+
+
+def _closing_kind(line: str) -> str | None:
+    """"issuer", "other" (a date, 此件主动公开, contact, 抄送) or None for a line of the text."""
+    if is_date_line(line.replace(" ", "").replace("○", "〇").removesuffix("印发")) or _OTHER_CLOSING_RE.match(line):
+        return "other"
+    return "issuer" if _ISSUER_LINE_RE.match(line) else None
 
 
 def closing_start(text: str) -> int:
@@ -42,20 +46,19 @@ def closing_start(text: str) -> int:
     end = len(text)
     closed = False  # a line that only a closing holds (date, 此件主动公开, contact, 抄送) was seen
     while True:
-        content_end = len(text[:end].rstrip())
+        content_end = end
+        while content_end and text[content_end - 1].isspace():
+            content_end -= 1
         start = text.rfind("\n", 0, content_end) + 1
-        line = text[start:content_end].strip()
-        kind = None if start == 0 else next(
-            (pattern for pattern in _CLOSING_LINE_RES if pattern.match(line)), None)
+        kind = _closing_kind(text[start:content_end].strip()) if start else None
         if kind is None:
             # the text is kept whole, its own trailing blanks included, unless a closing was cut
             return content_end if closed else len(text)
-        closed = closed or kind is not _ISSUER_LINE_RE
+        closed = closed or kind == "other"
         end = start - 1
 
 
 # "责任单位:…" closing a task, on its own line or after the task's last sentence, bracketed or not.
-_ROLE_LABEL_RE = re.compile(r"(?:牵头|主要责任|责任|配合|参与|协同|协办|实施|落实)(?:单位|部门)\s*[::]")
 _LABEL_OPENERS = "((【["
 
 
@@ -65,7 +68,7 @@ def _labelled_clause(text: str, end: int) -> tuple[str, int] | None:
     begin = max(0, end - 400)
     if text.find("单位", begin, end) < 0 and text.find("部门", begin, end) < 0:
         return None  # the usual case, decided without the pattern
-    for match in _ROLE_LABEL_RE.finditer(text, begin, end):
+    for match in ROLE_LABEL_RE.finditer(text, begin, end):
         start = match.start()
         while start and text[start - 1] in " \t":
             start -= 1

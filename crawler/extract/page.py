@@ -186,20 +186,15 @@ def _nearest(node: HtmlElement | None, names: frozenset[str]) -> HtmlElement | N
 
 def _disclosure_table(root: HtmlElement) -> HtmlElement | None:
     """The table (or block) of disclosure fields around the first 索引号 label, if short."""
-    for found in _INDEX_NUMBER_STRINGS(root):
-        parent = found.getparent()
-        if parent is None:
-            continue
-        if found.is_tail:
-            parent = parent.getparent()
-        node = parent
-        while node is not None and node.tag not in ("table", "ul", "dl", "div"):
-            node = node.getparent()
-        if node is not None and node.tag in ("table", "ul", "dl", "div") \
-                and len(inline_text(node)) <= _DISCLOSURE_TABLE_MAX_CHARS:
-            return node
+    found = next(iter(_INDEX_NUMBER_STRINGS(root)), None)
+    if found is None:
         return None
-    return None
+    node = found.getparent()
+    if node is not None and found.is_tail:
+        node = node.getparent()
+    while node is not None and node.tag not in ("table", "ul", "dl", "div"):
+        node = node.getparent()
+    return node if node is not None and len(inline_text(node)) <= _DISCLOSURE_TABLE_MAX_CHARS else None
 
 
 def _info_strings(root: HtmlElement, metadata: dict[str, str]) -> Iterator[Any]:
