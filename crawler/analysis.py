@@ -14,18 +14,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
 import os
 import pickle
-import threading
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from crawler.children import ignore_sigint, sigint_ignored
 from crawler.extract.attachments import Attachment
 from crawler.extract.errors import ExtractionError
 from crawler.snapshot import Snapshot, build_snapshot
+
+if TYPE_CHECKING:
+    from crawler.analysis_channel import WorkerChannel
 
 logger = logging.getLogger(__name__)
 
@@ -92,11 +90,6 @@ def analyse(url: str, body: bytes, content_type: str | None) -> Analysis:
     return Analysis(snapshot=snapshot, links=links)
 
 
-def _warm_worker() -> None:
-    ignore_sigint()  # the crawl process stops its workers itself (crawler.children)
-    warm_up()
-
-
 def warm_up() -> None:
     """Load the text tools (dictionaries, parsers) once, up front: loading them on the first page
     would stall that page by a second or more. Here, not in crawler.runner, so that a worker
@@ -117,60 +110,51 @@ def default_workers() -> int:
 
 
 class Analyser:
-    """Runs ``analyse`` inline for the first pages, then in ``workers`` processes."""
+    """Runs ``analyse`` inline for the first pages, then in ``workers`` processes
+    (crawler.analysis_channel), each page to the worker holding the fewest."""
 
     def __init__(self, workers: int | None = None, *, inline_pages: int = INLINE_PAGES) -> None:
         self.workers = default_workers() if workers is None else max(int(workers), 0)
         self.inline_pages = inline_pages
         self.analysed = 0
-        self._pool: ProcessPoolExecutor | None = None
-        self._lock = threading.Lock()
+        self._channels: list[WorkerChannel] = []
+        self._retired: list[WorkerChannel] = []
+        self._seq = 0
 
-    def _executor(self) -> ProcessPoolExecutor | None:
-        if self.workers == 0 or self.analysed <= self.inline_pages:
-            return None
-        if self._pool is not None:  # the usual case: no lock taken for every page
-            return self._pool
-        with self._lock:
-            if self._pool is None:
-                # spawn, not fork: this process runs the reactor's and the storage's threads,
-                # and a fork would copy whatever lock one of them held at that instant
-                context = multiprocessing.get_context("spawn")
-                self._pool = ProcessPoolExecutor(self.workers, mp_context=context,
-                                                 initializer=_warm_worker)
-                logger.info("page analysis: %d worker process(es)", self.workers)
-            return self._pool
+    def _channel(self, loop: asyncio.AbstractEventLoop) -> WorkerChannel:
+        from crawler.analysis_channel import WorkerChannel
+
+        live = []
+        for channel in self._channels:
+            if channel.alive and channel.loop is loop:
+                live.append(channel)
+            else:  # dead, or made for an event loop that is gone
+                channel.close()
+                self._retired.append(channel)
+        if len(live) < self.workers and not self._channels and not self._retired:
+            logger.info("page analysis: %d worker process(es)", self.workers)
+        while len(live) < self.workers:
+            live.append(WorkerChannel(loop))
+        self._channels = live
+        return min(live, key=lambda channel: len(channel.pending))
 
     async def run(self, url: str, body: bytes, content_type: str | None) -> Analysis:
         """Analyse one page without blocking the event loop."""
         self.analysed += 1
-        pool = self._executor()
-        if pool is None:
-            return await asyncio.get_running_loop().run_in_executor(None, analyse, url, body, content_type)
-        if len(getattr(pool, "_processes", None) or ()) < self.workers:
-            with sigint_ignored():  # this submit may start a worker (crawler.children)
-                future: Future[Analysis] = pool.submit(analyse, url, body, content_type)
-        else:
-            future = pool.submit(analyse, url, body, content_type)
-        try:
-            return await asyncio.wrap_future(future)
-        except BrokenProcessPool:
-            # a worker died (killed, out of memory, a crash in a C parser): this page is
-            # recorded as failed, and the next page gets a fresh pool
-            self._discard(pool)
-            return Analysis(error="extraction error: the page analysis worker died")
+        loop = asyncio.get_running_loop()
+        if self.workers == 0 or self.analysed <= self.inline_pages:
+            return await loop.run_in_executor(None, analyse, url, body, content_type)
+        self._seq += 1
+        return await self._channel(loop).submit(self._seq, url, body, content_type)
 
-    def _discard(self, pool: ProcessPoolExecutor) -> None:
-        with self._lock:
-            if self._pool is pool:
-                self._pool = None
-        pool.shutdown(wait=False, cancel_futures=True)
+    def worker_pids(self) -> list[int]:
+        return [channel.pid for channel in self._channels if channel.alive]
 
     def close(self) -> None:
-        with self._lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+        channels, self._channels = self._channels, []
+        for channel in channels:
+            channel.close()
+        self._retired.clear()  # closed (and so waited for) when retired
 
 
 _shared: Analyser | None = None

@@ -16,6 +16,7 @@ from typing import Any
 
 from crawler import analysis
 from crawler.analysis import close_shared
+from crawler.children import settle_gc
 from crawler.pipelines import ProgressFn
 from crawler.sources import Source
 from crawler.spiders.base import PolicySpider
@@ -160,6 +161,7 @@ def run_jobs(database_url: str, jobs: list[CrawlJob], *, overrides: dict[str, An
     with interrupt_held() as interrupted:
         process, launcher = _build_process(database_url, jobs, overrides, progress)
         launcher.start()  # builds the first crawlers
+    settle_gc()
     try:
         if interrupted():
             raise KeyboardInterrupt  # Ctrl-C while the crawlers were built: no crawl starts

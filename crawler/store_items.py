@@ -161,9 +161,10 @@ def _store_detail(session: Session, item: DetailPage, source_id: int, run_id: in
     snapshot.status = item.status
     snapshot.etag = item.etag
     snapshot.last_modified = item.last_modified
-    snapshot.attachments = entries
-    snapshot.content_hash = content_hash(snapshot.title, snapshot.normalized_text,
-                                         snapshot.structure, entries)
+    if entries != snapshot.attachments:  # else the hash the worker made holds (no attachments)
+        snapshot.attachments = entries
+        snapshot.content_hash = content_hash(snapshot.title, snapshot.normalized_text,
+                                             snapshot.structure, entries)
     _store(session, snapshot, files, item.attachments, source_id, run_id, counts)
 
 

@@ -21,7 +21,7 @@ import threading
 from multiprocessing.connection import Connection
 from typing import Any
 
-from crawler.children import ignore_sigint, sigint_ignored
+from crawler.children import ignore_sigint, settle_gc, sigint_ignored
 from crawler.store_items import ItemStore, Stored, StoreJob
 
 logger = logging.getLogger(__name__)
@@ -39,6 +39,7 @@ def _serve(conn: Connection, database_url: str) -> None:
     # the crawl process ends this one by closing the pipe, once every batch it sent is stored
     ignore_sigint()
     store = ItemStore.open(database_url)
+    settle_gc()
     try:
         conn.send(READY)
         while True:

@@ -47,9 +47,9 @@ Executor = Session | Connection
 # First byte of every blob: how the rest reads. 1: a zstd frame (content size and checksum
 # written) whose raw-content dictionary is the aux blob's content followed by the base blob's.
 FORMAT_ZSTD = 1
-# zstd level: with a dictionary, 3 and 6 cost about the same (0.3 ms for 25 KB against 50 KB);
-# 6 makes roots (distinct texts, compressed alone) some 3 % smaller.
-LEVEL = 6
+# zstd level (any level reads back the same): 3 against 6 stores a version in 1.32 ms of CPU
+# instead of 1.5-1.8, for 1 % more bytes (python bench/store_bench.py --docs 1000, session 5).
+LEVEL = 3
 # Longest chain of bases: a template page ← a document's first page ← its near-duplicates' and
 # its revisions'. Reading a blob decompresses at most this many bases (cached by digest).
 MAX_DEPTH = 2

@@ -60,9 +60,9 @@ def test_a_killed_worker_costs_one_page_and_the_next_page_gets_a_fresh_worker() 
 
     async def scenario() -> tuple:
         first = await analyser.run(url, body, ctype)
-        pool = analyser._pool
-        assert pool is not None
-        for pid in list(pool._processes):  # the worker dies, as under the OOM killer
+        pids = analyser.worker_pids()
+        assert len(pids) == 1
+        for pid in pids:  # the worker dies, as under the OOM killer
             os.kill(pid, signal.SIGKILL)
         second = await analyser.run(url, body, ctype)
         third = await analyser.run(url, body, ctype)
@@ -87,7 +87,7 @@ def test_small_crawls_never_start_a_worker() -> None:
             assert (await analyser.run(url, body, ctype)).snapshot is not None
 
     asyncio.run(five())
-    assert analyser._pool is None
+    assert analyser.worker_pids() == []
     analyser.close()
 
 

@@ -111,7 +111,9 @@ def test_contents_read_back_exactly_and_are_stored_once(sessions) -> None:
         blobs = {b.id: b for b in s.scalars(select(Blob))}
         assert blobs[v3.text_id].base_id == v1.text_id
         assert blobs[rev.text_id].base_id == v1.text_id
-        assert len(blobs[v3.text_id].data) < 100
+        # one line changed: a delta of about a hundred bytes (117 at zstd level 3), well under
+        # the text compressed alone (~300: BODY repeats itself)
+        assert len(blobs[v3.text_id].data) < min(150, len(content.compress(near.encode())) / 2)
         assert len(blobs[rev.page_id].data) < len(content.compress(revised.raw))
         # a blob's references are older blobs (no cycles), chains of bases stay short
         for b in blobs.values():

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -142,15 +142,16 @@ class PolicySpider(scrapy.Spider):
             meta={"handle_httpstatus_list": [304], "policywatch_key": key},
         )
 
-    async def parse_detail(self, response: Response, title: str | None = None) -> AsyncIterator[Any]:
+    async def parse_detail(self, response: Response, title: str | None = None) -> list[Any]:
+        # A coroutine that returns a list, not an async generator: Scrapy then passes the output
+        # through its spider middlewares as a plain list, instead of a chain of async generators
+        # (one per middleware) that each page's wait for its analysis suspends and resumes.
         key = response.meta.get("policywatch_key") or canonical_key(response.url)
         known = self.known.get(key) if self.conditional else None
         previous = list(known.attachments) if known is not None else []
         if response.status == 304:
             item: Any = NotModified(url=response.url, previous_attachments=previous)
-            for out in self._with_attachments(item, _links_of(previous)):
-                yield out
-            return
+            return list(self._with_attachments(item, _links_of(previous)))
         headers = response.headers
         body = response.body
         content_type = _header(headers, b"Content-Type")
@@ -173,8 +174,7 @@ class PolicySpider(scrapy.Spider):
             analysis = await shared_analyser(self.settings).run(response.url, body, content_type)
             item.analysis = analysis
             links = list(analysis.links)
-        for out in self._with_attachments(item, links):
-            yield out
+        return list(self._with_attachments(item, links))
 
     def detail_failed(self, failure: Failure) -> Iterator[Any]:
         yield failure_item(failure, detail=True)
