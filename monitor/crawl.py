@@ -22,7 +22,7 @@ from monitor.detect import detect_run
 from storage.db import check_schema, make_engine, session_factory, session_scope
 from storage.documents import ensure_source
 from storage.models import CrawlRun, utcnow
-from storage.runs import errors_of_run, start_run
+from storage.runs import OPEN, errors_of_run, start_run
 
 
 @dataclass
@@ -85,9 +85,10 @@ def crawl(config: Config, sources: list[Source], *, urls: list[str] | None = Non
     sessions = session_factory(engine)
     jobs: list[CrawlJob] = []
     with session_scope(sessions) as session:
-        for source in sources:
+        for index, source in enumerate(sources):
             row = ensure_source(session, source.name, source.kind, source.describe())
-            run = start_run(session, row.id, "url" if urls else trigger)
+            # past the first sources_at_once, a source waits for its turn: its run is "queued"
+            run = start_run(session, row.id, "url" if urls else trigger, queued=index >= at_once)
             jobs.append(CrawlJob(source=source, source_id=row.id, run_id=run.id,
                                  urls=list(urls or []), redis_url=redis_url))
     try:
@@ -102,7 +103,7 @@ def crawl(config: Config, sources: list[Source], *, urls: list[str] | None = Non
             run = session.get(CrawlRun, job.run_id)
             if run is None:
                 continue
-            if run.status == "running":  # the spider never closed (e.g. killed reactor)
+            if run.status in OPEN:  # the spider never closed (e.g. killed reactor), or never began
                 run.status = "failed"
                 run.message = "crawl did not finish"
             result = detect_run(session, run.id, config.detection)
@@ -123,7 +124,7 @@ def _mark_interrupted(sessions: Any, run_ids: list[int],
     with session_scope(sessions) as session:
         for run_id in run_ids:
             run = session.get(CrawlRun, run_id)
-            if run is not None and run.status == "running":
+            if run is not None and run.status in OPEN:
                 run.status = "interrupted"
                 run.finished_at = utcnow()
                 run.listing_complete = False

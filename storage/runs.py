@@ -14,9 +14,18 @@ from sqlalchemy.orm import Session
 
 from storage.models import CrawlRun, FetchError, SourceRow, utcnow
 
+# A run not ended yet: "queued" until its source's turn comes (a crawl takes a few sources at a
+# time), then "running".
+OPEN = ("queued", "running")
 
-def start_run(session: Session, source_id: int | None, trigger: str = "manual") -> CrawlRun:
-    run = CrawlRun(source_id=source_id, trigger=trigger, started_at=utcnow(), status="running")
+
+def start_run(session: Session, source_id: int | None, trigger: str = "manual", *,
+              queued: bool = False) -> CrawlRun:
+    """Open a run. ``queued``: its crawl starts later (``begin_crawl``, when its turn comes). The
+    opening process is recorded either way, so a queued run of a process that died is found."""
+    run = CrawlRun(source_id=source_id, trigger=trigger, started_at=utcnow(),
+                   status="queued" if queued else "running", pid=os.getpid(),
+                   host=socket.gethostname()[:255])
     session.add(run)
     session.flush()
     return run
@@ -77,7 +86,7 @@ def last_run(session: Session, source_id: int) -> CrawlRun | None:
 def consecutive_failures(session: Session, source_id: int) -> int:
     count = 0
     for run in session.scalars(select(CrawlRun).where(CrawlRun.source_id == source_id,
-                                                      CrawlRun.status != "running")
+                                                      CrawlRun.status.not_in(OPEN))
                                .order_by(CrawlRun.id.desc()).limit(50)):
         if run.status == "failed":
             count += 1
@@ -106,8 +115,9 @@ class CrawlPlan:
 
 def begin_crawl(session: Session, source_id: int, run_id: int, *, full_sweep_every: int = 10,
                 now: datetime | None = None) -> CrawlPlan:
-    """Claim a run for this process, mark runs of the source left 'running' by a dead process
-    as 'interrupted', and decide whether this run sweeps the whole listing.
+    """Claim a run for this process (a queued run starts running now), mark runs of the source
+    left open by a dead process as 'interrupted', and decide whether this run sweeps the whole
+    listing.
 
     A run walks incrementally (stops paging at the first list page with only known documents)
     only when the previous run finished its walk cleanly and fewer than ``full_sweep_every``
@@ -119,9 +129,12 @@ def begin_crawl(session: Session, source_id: int, run_id: int, *, full_sweep_eve
         raise LookupError(f"no crawl run {run_id}")
     run.pid = os.getpid()
     run.host = socket.gethostname()[:255]
+    if run.status == "queued":  # its time counts from its turn, not from the wait before it
+        run.status = "running"
+        run.started_at = now
     interrupted = []
     for other in session.scalars(select(CrawlRun).where(
-            CrawlRun.source_id == source_id, CrawlRun.status == "running", CrawlRun.id != run_id)):
+            CrawlRun.source_id == source_id, CrawlRun.status.in_(OPEN), CrawlRun.id != run_id)):
         if _run_is_dead(other, now):
             other.status = "interrupted"
             other.finished_at = now
@@ -130,7 +143,7 @@ def begin_crawl(session: Session, source_id: int, run_id: int, *, full_sweep_eve
             interrupted.append(other.id)
     history = list(session.scalars(
         select(CrawlRun).where(CrawlRun.source_id == source_id, CrawlRun.id != run_id,
-                               CrawlRun.trigger != "url", CrawlRun.status != "running")
+                               CrawlRun.trigger != "url", CrawlRun.status.not_in(OPEN))
         .order_by(CrawlRun.id.desc()).limit(max(full_sweep_every, 1) + 1)))
     plan = _plan(history, full_sweep_every)
     run.full_sweep = plan[0]

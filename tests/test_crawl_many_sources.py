@@ -52,6 +52,10 @@ def test_sources_wait_their_turn_and_all_are_crawled(replica, replica_config, se
         runs = list(s.scalars(select(CrawlRun).order_by(CrawlRun.id)))[-6:]
         assert [r.status for r in runs] == ["ok"] * 6, [(r.status, r.message) for r in runs]
         assert s.scalar(select(func.count(Document.id))) == together
+        # a waiting source's run was "queued" and counts its time from its turn: each run
+        # starts once the one before it has finished
+        for before, after in zip(runs, runs[1:]):
+            assert after.started_at >= before.finished_at, (before.id, after.id)
 
 
 def test_a_bad_sources_at_once_is_one_line_and_opens_no_run(replica, replica_config, sessions) -> None:
