@@ -5,6 +5,12 @@ module-level functions below with plain, picklable arguments (config path, sourc
 A crawl runs in a child process (Twisted's reactor starts once per process) under a database lease
 ``crawl:<source>``, so two schedulers, or a scheduler and a hand-started one, never crawl the same
 source at once; the lease is renewed while the child runs and expires if its holder dies.
+
+Sources that come due together share one child: the first to come due waits ``BATCH_WINDOW``
+seconds for the others, then one ``policywatch crawl`` takes them all (crawling
+``[crawl] sources_at_once`` of them at a time). A child costs a second or two of CPU to start
+(the interpreter, Scrapy, SQLAlchemy, its helper processes); a thousand hourly sources would
+otherwise start a thousand children an hour.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -35,6 +41,9 @@ DEFAULT_JITTER = 60
 DEFAULT_MISFIRE_GRACE = 3600  # a run missed by less than an hour (restart, suspend) still happens
 DEFAULT_CRAWL_TIMEOUT = 6 * 3600
 DEFAULT_STOP_TIMEOUT = 10.0
+BATCH_WINDOW = 2.0  # seconds the first source due waits for others due at the same moment
+MAX_BATCH = 64  # sources in one crawl child at most
+JOB_THREADS = 64  # jobs run at once: a source waiting in a batch holds a thread, idle
 DEFAULT_IMMEDIATE_INTERVAL = 300
 DEFAULT_DAILY_HOUR = 7
 _CRON_DOW = {"0": "sun", "1": "mon", "2": "tue", "3": "wed", "4": "thu", "5": "fri", "6": "sat", "7": "sun"}
@@ -131,11 +140,13 @@ def _load(config_path: str | None, database_url: str | None) -> Config:
 
 
 def crawl_job(config_path: str | None, source: str, database_url: str | None = None, *,
-              lease_ttl: float = LEASE_TTL, timeout: float = DEFAULT_CRAWL_TIMEOUT) -> str:
-    """Crawl one source in a child process under the lease ``crawl:<source>``.
+              lease_ttl: float = LEASE_TTL, timeout: float = DEFAULT_CRAWL_TIMEOUT,
+              batch_window: float = BATCH_WINDOW) -> str:
+    """Crawl one source in a child process under the lease ``crawl:<source>``, together with the
+    other sources that come due within ``batch_window`` seconds (one child for them all).
 
-    Returns "skipped" when another process holds the lease, else the outcome: "ok", "failed",
-    "timeout", "lost-lease" or "stopped".
+    Returns "skipped" when another process holds the lease, else the source's outcome: "ok",
+    "failed", "timeout", "lost-lease" or "stopped".
     """
     if _stopping.is_set():
         return "stopped"
@@ -152,7 +163,7 @@ def crawl_job(config_path: str | None, source: str, database_url: str | None = N
         logger.info("crawl %s started", source)
         outcome = "failed"
         try:
-            outcome = _run_child(config, source, sessions, lease, lease_ttl, timeout)
+            outcome = _crawl_in_batch(config, source, sessions, lease_ttl, timeout, batch_window)
         finally:
             release(sessions, lease, HOLDER)
             logger.log(logging.INFO if outcome in ("ok", "stopped") else logging.WARNING,
@@ -162,9 +173,84 @@ def crawl_job(config_path: str | None, source: str, database_url: str | None = N
         engine.dispose()
 
 
-def _crawl_command(config: Config, source: str) -> tuple[list[str], dict[str, str]]:
-    """The same child as monitor.crawl.crawl_in_child(config.path, [source], trigger="schedule")."""
-    cmd = [sys.executable, "-m", "monitor", "crawl", source, "--trigger", "schedule", "--quiet"]
+def crawl_sources(config: Config, sources: list[str], *, lease_ttl: float = LEASE_TTL,
+                  timeout: float = DEFAULT_CRAWL_TIMEOUT) -> dict[str, str]:
+    """Crawl these sources now, in one child, each under its lease (``schedule --once``): a
+    source whose lease another process holds is "skipped"; the others get their outcome."""
+    engine = make_engine(config.database_url)
+    sessions = session_factory(engine)
+    outcomes: dict[str, str] = {}
+    held: list[str] = []
+    try:
+        for source in sources:
+            if acquire(sessions, CRAWL_PREFIX + source, HOLDER, lease_ttl):
+                held.append(source)
+            else:
+                logger.info("crawl %s skipped: another process holds the lease", source)
+                outcomes[source] = "skipped"
+        if held:
+            started = time.monotonic()
+            logger.info("crawl %s started", ", ".join(held))
+            try:
+                outcomes.update(_run_batch(config, held, sessions, lease_ttl, timeout))
+            finally:
+                for source in held:
+                    release(sessions, CRAWL_PREFIX + source, HOLDER)
+                    outcome = outcomes.get(source, "failed")
+                    logger.log(logging.INFO if outcome in ("ok", "stopped") else logging.WARNING,
+                               "crawl %s finished: %s in %.1fs", source, outcome, time.monotonic() - started)
+        return outcomes
+    finally:
+        engine.dispose()
+
+
+@dataclass
+class _Batch:
+    """Sources due together, crawled by one child; the first to come due leads it."""
+
+    sources: list[str] = field(default_factory=list)
+    closed: bool = False
+    done: threading.Event = field(default_factory=threading.Event)
+    outcomes: dict[str, str] = field(default_factory=dict)
+
+
+_forming: dict[tuple[str, str], _Batch] = {}
+_forming_lock = threading.Lock()
+
+
+def _crawl_in_batch(config: Config, source: str, sessions: Any, lease_ttl: float, timeout: float,
+                    window: float) -> str:
+    key = (str(config.path), config.database_url)
+    with _forming_lock:
+        batch = _forming.get(key)
+        leader = batch is None or len(batch.sources) >= MAX_BATCH
+        if leader:
+            batch = _forming[key] = _Batch()
+        assert batch is not None
+        batch.sources.append(source)
+    if not leader:
+        batch.done.wait()  # the leader renews every member's lease while the child runs
+        return batch.outcomes.get(source, "failed")
+    try:
+        _stopping.wait(window)  # the others due now join
+        with _forming_lock:
+            batch.closed = True
+            if _forming.get(key) is batch:
+                del _forming[key]
+        if _stopping.is_set():
+            batch.outcomes.update({s: "stopped" for s in batch.sources})
+        else:
+            if len(batch.sources) > 1:
+                logger.info("crawl %s together in one child", ", ".join(batch.sources))
+            batch.outcomes.update(_run_batch(config, list(batch.sources), sessions, lease_ttl, timeout))
+    finally:
+        batch.done.set()
+    return batch.outcomes.get(source, "failed")
+
+
+def _crawl_command(config: Config, sources: list[str]) -> tuple[list[str], dict[str, str]]:
+    """The same child as monitor.crawl.crawl_in_child(config.path, sources, trigger="schedule")."""
+    cmd = [sys.executable, "-m", "monitor", "crawl", *sources, "--trigger", "schedule", "--quiet"]
     if config.path is not None:
         cmd += ["--config", str(Path(config.path))]
     env = dict(os.environ)
@@ -172,11 +258,24 @@ def _crawl_command(config: Config, source: str) -> tuple[list[str], dict[str, st
     return cmd, env
 
 
-def _run_child(config: Config, source: str, sessions: Any, lease: str, lease_ttl: float,
-               timeout: float) -> str:
-    # Popen rather than crawl_in_child's subprocess.run: the lease must be renewed while the child
-    # runs, and a SIGTERM to the daemon must reach the child.
-    cmd, env = _crawl_command(config, source)
+def _run_batch(config: Config, sources: list[str], sessions: Any, lease_ttl: float,
+               timeout: float) -> dict[str, str]:
+    """Run one child for ``sources`` (their leases held by this process) and renew the leases
+    while it runs: each source's outcome, from its run when the child ended by itself."""
+    before = _last_run_id(sessions)
+    stopped = _run_child(config, sources, sessions, lease_ttl, timeout)
+    if stopped is not None:
+        return {source: stopped for source in sources}
+    return _run_outcomes(sessions, sources, before)
+
+
+def _run_child(config: Config, sources: list[str], sessions: Any, lease_ttl: float,
+               timeout: float) -> str | None:
+    """None when the child ended by itself; else why it was stopped ("stopped", "timeout",
+    "lost-lease")."""
+    # Popen rather than crawl_in_child's subprocess.run: the leases must be renewed while the
+    # child runs, and a SIGTERM to the daemon must reach the child.
+    cmd, env = _crawl_command(config, sources)
     child = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL)
     with _children_lock:
         _children.add(child)
@@ -184,13 +283,12 @@ def _run_child(config: Config, source: str, sessions: Any, lease: str, lease_ttl
     deadline = started + timeout
     renew_every = max(0.5, lease_ttl / 4)
     renewed = started
+    what = ", ".join(sources)
     try:
         while True:
             try:
-                code = child.wait(timeout=0.5)
-                if _stopping.is_set():
-                    return "stopped"
-                return "ok" if code == 0 else "failed"
+                child.wait(timeout=0.5)
+                return "stopped" if _stopping.is_set() else None
             except subprocess.TimeoutExpired:
                 pass
             now = time.monotonic()
@@ -198,19 +296,55 @@ def _run_child(config: Config, source: str, sessions: Any, lease: str, lease_ttl
                 _stop_child(child)
                 return "stopped"
             if now > deadline:
-                logger.error("crawl %s exceeded %ss: stopping it", source, int(timeout))
+                logger.error("crawl %s exceeded %ss: stopping it", what, int(timeout))
                 _stop_child(child)
                 return "timeout"
             if now - renewed >= renew_every:
                 renewed = now
-                if not renew(sessions, lease, HOLDER, lease_ttl):
-                    # our lease expired and another process took it: at most one crawl, stop ours
-                    logger.error("crawl %s lost its lease: stopping it", source)
+                lost = [s for s in sources if not renew(sessions, CRAWL_PREFIX + s, HOLDER, lease_ttl)]
+                if lost:
+                    # our lease expired and another process took it: at most one crawl of a
+                    # source, so the child stops (with it, the crawls of its other sources)
+                    logger.error("crawl %s lost its lease: stopping the child of %s", ", ".join(lost), what)
                     _stop_child(child)
                     return "lost-lease"
     finally:
         with _children_lock:
             _children.discard(child)
+
+
+def _last_run_id(sessions: Any) -> int:
+    from sqlalchemy import func, select
+
+    from storage.db import session_scope
+    from storage.models import CrawlRun
+
+    with session_scope(sessions) as session:
+        return int(session.scalar(select(func.max(CrawlRun.id))) or 0)
+
+
+# how a source's run ended, as the job's outcome ("partial": some pages failed, the rest stored)
+_OUTCOME_OF_STATUS = {"ok": "ok", "partial": "ok", "failed": "failed", "interrupted": "failed"}
+
+
+def _run_outcomes(sessions: Any, sources: list[str], after_run_id: int) -> dict[str, str]:
+    """Each source's outcome from the run the child opened for it (a run after ``after_run_id``);
+    "failed" for a source the child never opened a run for."""
+    from sqlalchemy import select
+
+    from storage.db import session_scope
+    from storage.models import CrawlRun, SourceRow
+
+    outcomes = {source: "failed" for source in sources}
+    with session_scope(sessions) as session:
+        rows = session.execute(
+            select(SourceRow.name, CrawlRun.status)
+            .join(CrawlRun, CrawlRun.source_id == SourceRow.id)
+            .where(CrawlRun.id > after_run_id, SourceRow.name.in_(sources), CrawlRun.trigger == "schedule")
+            .order_by(CrawlRun.id))
+        for name, status in rows:
+            outcomes[name] = _OUTCOME_OF_STATUS.get(status, "failed")
+    return outcomes
 
 
 def _stop_child(child: subprocess.Popen[bytes], grace: float = DEFAULT_STOP_TIMEOUT) -> None:
@@ -261,7 +395,7 @@ def make_scheduler(database_url: str, *, misfire_grace: int = DEFAULT_MISFIRE_GR
 
     options: dict[str, Any] = {
         "jobstores": {"default": job_store(database_url)},
-        "executors": {"default": ThreadPoolExecutor(8)},
+        "executors": {"default": ThreadPoolExecutor(JOB_THREADS)},
         "job_defaults": {"coalesce": True, "max_instances": 1, "misfire_grace_time": misfire_grace},
     }
     if timezone is not None:
@@ -367,11 +501,10 @@ def run_schedule(config: Config, *, database_url_override: str | None = None,
         report = sync_jobs(scheduler, specs)
         logger.info("jobs: %s", "; ".join(f"{k} {', '.join(v)}" for k, v in report.items() if v) or "none")
         if once:
-            for spec in specs:
-                if stop.is_set():
-                    break
-                if spec.id.startswith(CRAWL_PREFIX):
-                    crawl_job(*spec.args)
+            # every scheduled source at once, in one child (each under its lease)
+            due = [spec.args[1] for spec in specs if spec.id.startswith(CRAWL_PREFIX)]
+            if due and not stop.is_set():
+                crawl_sources(config, due)
             if digests and not stop.is_set():
                 digest_job(str(config.path) if config.path else None, "immediate", database_url_override)
             return 0

@@ -300,3 +300,50 @@ def test_crawl_job_skips_while_another_holder_has_the_lease(one_source_config, s
     assert crawl_job(str(one_source_config), "gdii-notices") == "ok"
     assert crawl_runs(sessions) == [("schedule", "ok")]
     assert current(sessions, "crawl:gdii-notices") is None
+
+
+def _run_pids(sessions) -> set[int | None]:
+    with session_scope(sessions) as s:
+        return {r.pid for r in s.scalars(select(CrawlRun))}
+
+
+def test_sources_due_together_are_crawled_by_one_child(replica_config, sessions) -> None:
+    """Six sources come due at the same moment (six job threads): one crawl child takes them all,
+    and each job still gets its own source's outcome and releases its own lease."""
+    from monitor.scheduler import crawl_job
+
+    names = [source.name for source in load_config(str(replica_config)).sources]
+    assert len(names) == 6
+    outcomes: dict[str, str] = {}
+
+    def job(name: str) -> None:
+        outcomes[name] = crawl_job(str(replica_config), name, batch_window=3.0)
+
+    threads = [threading.Thread(target=job, args=(name,)) for name in names]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    assert outcomes == {name: "ok" for name in names}
+    assert crawl_runs(sessions) == [("schedule", "ok")] * 6
+    pids = _run_pids(sessions)
+    assert len(pids) == 1 and os.getpid() not in pids  # one child crawled the six sources
+    with session_scope(sessions) as s:
+        assert s.scalar(select(func.count(Lease.name))) == 0
+
+
+def test_schedule_once_crawls_every_source_in_one_child_with_each_outcome(replica_config, sessions) -> None:
+    text = replica_config.read_text(encoding="utf-8")
+    head, crawl = text.split("\n[crawl]\n", 1)
+    replica_config.write_text(
+        head + '\n[[sources]]\nname = "dead-site"\nkind = "html_pages"\n'
+        'start_urls = ["http://127.0.0.1:9/index.html"]\nschedule = "0 7 * * *"\n'
+        "\n[crawl]\n" + crawl + "retry_times = 0\n", encoding="utf-8")
+    result = run_policywatch("schedule", "--once", "--config", str(replica_config), timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "crawl dead-site finished: failed" in result.stderr
+    assert "crawl gdii-notices finished: ok" in result.stderr
+    assert result.stderr.count("finished: ok") == 6
+    assert len(_run_pids(sessions)) == 1  # the seven sources, one child
+    with session_scope(sessions) as s:
+        assert s.scalar(select(func.count(Lease.name))) == 0
