@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from monitor.events import (
@@ -72,6 +72,7 @@ def compare_versions(
 ) -> list[EventDraft]:
     """Events between two versions of the same page (oldest first is ``old``)."""
     canon = canonical_department or _default_canonical()
+    old, new = same_reading(old, new)
     events: list[EventDraft] = []
     if compare_key(old.normalized_text) != compare_key(new.normalized_text):
         old_tasks, new_tasks = _tasks(old), _tasks(new)
@@ -93,6 +94,7 @@ def compare_editions(
     in the title) is not reported; title (year removed), issuer and validity are.
     """
     canon = canonical_department or _default_canonical()
+    old, new = same_reading(old, new)
     years = (_edition_year(old), _edition_year(new))
     year_sub = years if years[0] and years[1] and years[0] != years[1] else None
     events = compare_tasks(_tasks(old, year_sub=year_sub), _tasks(new), canon)
@@ -110,6 +112,34 @@ def _edition_year(view: VersionView) -> str | None:
 
 def _identity(name: str) -> str:
     return name
+
+
+def same_reading(old: VersionView, new: VersionView) -> tuple[VersionView, VersionView]:
+    """The two versions as the current parser reads them: when either was understood by an
+    earlier parser (``parser`` in its structure, 1 when absent), the outline and tasks of both are read again
+    from their stored normalized texts (the same tasks as from the pages themselves: checked on
+    every test document), so that what a parser upgrade changes is never reported as a change of
+    the document. Metadata, attachments and injected text are kept as stored."""
+    try:
+        from crawler.document.understand import PARSER_VERSION, understand
+    except ImportError:  # FALLBACK (crawler.document not importable): compare as stored
+        return old, new
+    if not any(_earlier_reading(v, PARSER_VERSION) for v in (old, new)):
+        return old, new
+
+    def again(view: VersionView) -> VersionView:
+        read = understand(view.normalized_text, title=view.title)
+        return replace(view, structure={**(view.structure or {}), "outline": read["outline"],
+                                        "tasks": read["tasks"], "parser": PARSER_VERSION})
+
+    return again(old), again(new)
+
+
+def _earlier_reading(view: VersionView, current: int) -> bool:
+    """Made by understand() (it has a "schema"), by a parser before ``current``; a structure
+    built another way (by hand, by a caller's own parser) is compared as it is."""
+    structure = view.structure or {}
+    return "schema" in structure and structure.get("parser", 1) != current
 
 
 def _default_canonical() -> Canonical:

@@ -54,7 +54,7 @@ def test_sources_wait_their_turn_and_all_are_crawled(replica, replica_config, se
         assert s.scalar(select(func.count(Document.id))) == together
         # a waiting source's run was "queued" and counts its time from its turn: each run
         # starts once the one before it has finished
-        for before, after in zip(runs, runs[1:]):
+        for before, after in zip(runs, runs[1:], strict=False):
             assert after.started_at >= before.finished_at, (before.id, after.id)
 
 

@@ -50,7 +50,10 @@ def _can_join(prev: str, cur: str) -> bool:
     if not prev or not cur:
         return False
     last = prev[-1]
-    if last in _TERMINAL or (last in "”’\"" and len(prev) > 1 and prev[-2] in "。!?"):
+    # a quote after the sentence's end closes the paragraph; “ too: a straight " there (taken
+    # for a closing quote) becomes “ when a line's quotes are paired, and a second pass over
+    # the normalized text must decide as the first did
+    if last in _TERMINAL or (last in "”’\"“" and len(prev) > 1 and prev[-2] in "。!?"):
         return False
     label = match_label(prev)
     if label is not None and heading_only(prev, label):

@@ -104,6 +104,32 @@ def match_label(line: str) -> Label | None:
     return label
 
 
+# The divisions of a regulation (办法, 条例, 规定, 实施细则) and of some plans: 第一编/章/节 above
+# its articles 第一条, whose items are (一), 1. … Ranked above 一、 (rank 1): the stack of open
+# headings pops on rank, so an article's (一) items nest inside it.
+_DIVISION_RE = re.compile(r"第(?P<n>[零〇一二三四五六七八九十百两]{1,5}|[1-9]\d{0,2})(?P<kind>[编章节条])")
+DIVISION_RANK = {"编": -3, "章": -2, "节": -1, "条": 0}
+
+
+def match_division(line: str) -> Label | None:
+    """The 第…编/章/节/条 label a normalized line starts with, or None. Only the outline reads
+    these (build_outline, when a text has at least two of a kind): ``clean`` and the texts it
+    produces are the same as before they were recognized."""
+    if not line.startswith("第"):
+        return None
+    m = _DIVISION_RE.match(line)
+    if m is None:
+        return None
+    value = m.group("n")
+    number = int(value) if value[0].isdigit() else cn_number(value)
+    if number == 0:
+        return None
+    after = line[m.end():m.end() + 1]
+    if after in ("的", "规", "所", "之", "、", ",", "至", "和", "或", "及", "中"):
+        return None  # a reference to an article (第五条规定的…), not its heading
+    return Label(text=m.group(0), rank=DIVISION_RANK[m.group("kind")], number=number, end=m.end())
+
+
 def is_date_line(line: str) -> bool:
     """A line that is only a date such as 2023年11月7日 or 二〇二三年十一月七日."""
     return len(line) <= 16 and bool(_DATE_LINE_RE.match(line))

@@ -1,11 +1,12 @@
-"""The heading hierarchy of a document (一、 → (一) → 1. → (1) → ①) as a flat list of nodes."""
+"""The heading hierarchy of a document (一、 → (一) → 1. → (1) → ①, and a regulation's
+第一章 → 第一节 → 第一条 above them) as a flat list of nodes."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
 
-from .labels import SENTENCE_END, heading_body_only, match_label
+from .labels import SENTENCE_END, Label, heading_body_only, match_division, match_label
 
 logger = logging.getLogger(__name__)
 
@@ -49,8 +50,9 @@ def build_outline(lines: list[str]) -> tuple[list[Node], list[str]]:
     nodes: list[Node] = []
     preamble: list[str] = []
     stack: list[int] = []  # indexes of open nodes, ranks strictly increasing
-    for line in lines:
-        label = match_label(line)
+    divisions = _divisions(lines)
+    for index, line in enumerate(lines):
+        label = divisions.get(index) or match_label(line)
         if label is None:
             if nodes:
                 nodes[-1].lines.append(line)
@@ -72,6 +74,18 @@ def build_outline(lines: list[str]) -> tuple[list[Node], list[str]]:
             nodes[parent].children.append(idx)
         stack.append(idx)
     return nodes, preamble
+
+
+def _divisions(lines: list[str]) -> dict[int, Label]:
+    """The lines that head a chapter, section or article: of each kind, only when the text has at
+    least two (a lone line starting 第五条 is a sentence about an article, not a regulation)."""
+    found = {i: label for i, line in enumerate(lines) if line[:1] == "第" and (label := match_division(line))}
+    if not found:
+        return found
+    count: dict[int, int] = {}
+    for label in found.values():
+        count[label.rank] = count.get(label.rank, 0) + 1
+    return {i: label for i, label in found.items() if count[label.rank] >= 2}
 
 
 def subtree_text(nodes: list[Node], idx: int) -> str:

@@ -7,7 +7,7 @@ import re
 from collections import Counter
 
 from .departments import ROLE_LABEL_RE, ClauseContext, looks_like_clause, parse_clause
-from .labels import is_date_line
+from .labels import DIVISION_RANK, is_date_line
 from .outline import Node, subtree_text
 from .targets import find_targets
 
@@ -129,6 +129,9 @@ def select_task_nodes(nodes: list[Node], clauses: dict[int, str]) -> list[int]:
     """Which nodes are tasks (see the module docstring of understand for the rule)."""
     if not nodes:
         return []
+    articles = [i for i, n in enumerate(nodes) if n.rank == DIVISION_RANK["条"]]
+    if articles:  # a regulation: its articles are its units, every one (附则 too: when it takes effect)
+        return articles
     if clauses:
         by_rank = Counter(nodes[i].rank for i in clauses)
         rank = max(by_rank.items(), key=lambda kv: (kv[1], -kv[0]))[0]

@@ -2,7 +2,8 @@
 
 Tasks are the numbered items at the level that carries responsibility clauses; without clauses,
 the leaf items under a main-task section (主要任务/重点任务); otherwise the (一)-level items of the
-substantive sections (not 总体要求/保障措施…).
+substantive sections (not 总体要求/保障措施…). A regulation's tasks are its articles (第一条…),
+every one of them.
 """
 
 from __future__ import annotations
@@ -19,6 +20,11 @@ from .tasks import build_tasks
 logger = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
+# Which reading of a text made a structure: raised when a change to the parser changes the
+# outline or tasks it finds (2: the chapters and articles of regulations). Structures stored by
+# an earlier parser carry a lower number (none: 1); monitor.compare reads both versions of a
+# comparison again before comparing them, so a parser change never shows as a document change.
+PARSER_VERSION = 2
 
 
 def understand(
@@ -38,6 +44,7 @@ def understand(
     logger.debug("understood %d lines: %d nodes, %d tasks", len(c.lines), len(nodes), len(tasks))
     return {
         "schema": SCHEMA_VERSION,
+        "parser": PARSER_VERSION,
         "metadata": metadata,
         "outline": [n.as_dict(t) for n, t in zip(nodes, texts, strict=True)],
         "tasks": tasks,
