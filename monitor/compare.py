@@ -174,7 +174,13 @@ class _Task:
     def heading(self) -> str:
         return f"{self.label} {self.title}".strip()
 
+    @property
+    def noun(self) -> str:
+        """What the summary calls it: a regulation's article (第七条) is a 条款, not a 任务."""
+        return "条款" if _ARTICLE_RE.match(self.label) else "任务"
 
+
+_ARTICLE_RE = re.compile(r"^第[零〇一二三四五六七八九十百两\d]+条$")
 _CLAUSE_TAIL_RE = re.compile(r"[(（〔]([^()（）〔〕]*(?:[(（][^()（）]*[)）][^()（）〔〕]*)*)[)）〕]\s*[。.]?\s*$")
 _ROLE_WORDS_RE = re.compile(r"牵头|负责|落实|配合|参与|下同")
 
@@ -328,7 +334,7 @@ def compare_tasks(old: Sequence[_Task], new: Sequence[_Task], canon: Canonical =
             events.append(
                 EventDraft(
                     TASK_ADDED, t.label, t.title, None, _cut(t.display),
-                    f"新增任务 {t.heading}", {"new_ordinal": t.raw.get("ordinal"), "section": t.raw.get("section")},
+                    f"新增{t.noun} {t.heading}", {"new_ordinal": t.raw.get("ordinal"), "section": t.raw.get("section")},
                 )
             )
         elif j is None and i is not None:
@@ -336,7 +342,7 @@ def compare_tasks(old: Sequence[_Task], new: Sequence[_Task], canon: Canonical =
             events.append(
                 EventDraft(
                     TASK_REMOVED, t.label, t.title, _cut(t.display), None,
-                    f"删除任务 {t.heading}", {"old_ordinal": t.raw.get("ordinal"), "section": t.raw.get("section")},
+                    f"删除{t.noun} {t.heading}", {"old_ordinal": t.raw.get("ordinal"), "section": t.raw.get("section")},
                 )
             )
         elif i is not None and j is not None:
@@ -375,7 +381,7 @@ def compare_task_pair(a: _Task, b: _Task, canon: Canonical = _identity) -> list[
             EventDraft(
                 RESPONSIBILITY_CHANGED, b.label, b.title,
                 _cut(a.clause or _clause_from_roles(a.raw)), _cut(b.clause or _clause_from_roles(b.raw)),
-                f"任务 {b.heading} 责任单位变化:{';'.join(parts)}",
+                f"{b.noun} {b.heading} 责任单位变化:{';'.join(parts)}",
                 {**base, "roles": role_changes},
             )
         )
@@ -409,7 +415,7 @@ def compare_task_pair(a: _Task, b: _Task, canon: Canonical = _identity) -> list[
         events.append(
             EventDraft(
                 TASK_REWORDED, b.label, b.title, before, after,
-                f"任务 {b.heading} 表述修改",
+                f"{b.noun} {b.heading} 表述修改",
                 {**base, "passages": [{"before": p[0] or None, "after": p[1] or None} for p in passages]},
             )
         )
@@ -503,7 +509,7 @@ def _target_event(a, b, before, after, base, ta, tb, context=None) -> EventDraft
         details["context"] = {"before": _cut(context[0]), "after": _cut(context[1])}
     return EventDraft(
         TARGET_CHANGED, b.label, b.title, _cut(before), _cut(after),
-        f"任务 {b.heading} 目标调整:{_short(before)} → {_short(after)}", details,
+        f"{b.noun} {b.heading} 目标调整:{_short(before)} → {_short(after)}", details,
     )
 
 

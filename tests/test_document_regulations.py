@@ -62,6 +62,8 @@ def test_a_revised_article_gives_its_events() -> None:
     assert ("target_changed", "第四条") in kinds
     assert ("task_added", "第七条") in kinds or ("task_added", "第六条") in kinds
     assert all(label is None or label.startswith("第") for _kind, label in kinds)
+    [target] = [e for e in events if str(e.type) == "target_changed"]
+    assert target.summary.startswith("条款 第四条") and "8万座" in target.summary  # an article, not a 任务
 
 
 def test_a_version_read_by_the_earlier_parser_is_read_again_not_reported_as_changed() -> None:
