@@ -77,3 +77,13 @@ def test_a_version_read_by_the_earlier_parser_is_read_again_not_reported_as_chan
     assert [(str(e.type), e.task_label) for e in events] == [("target_changed", "第四条")]
     # an unchanged text read by two parsers gives nothing at all
     assert compare_versions(_view(REGULATION, stored), _view(REGULATION)) == []
+
+
+def test_a_plan_with_a_regulation_appended_keeps_its_tasks() -> None:
+    plan = ("广州市数字经济发展行动方案\n一、重点任务\n"
+            "(一)加快建设基础设施。新建5G基站2万座。(市工业和信息化局牵头)\n"
+            "(二)推动产业发展。培育龙头企业。(市发展改革委牵头)\n"
+            "附件:管理办法\n第一条 为了规范管理,制定本办法。\n第二条 本办法自发布之日起施行。")
+    s = understand(plan, title="广州市数字经济发展行动方案")
+    assert [t["label"] for t in s["tasks"]] == ["(一)", "(二)"]
+    assert s["tasks"][0]["lead"] == ["市工业和信息化局"]

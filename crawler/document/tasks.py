@@ -129,14 +129,16 @@ def select_task_nodes(nodes: list[Node], clauses: dict[int, str]) -> list[int]:
     """Which nodes are tasks (see the module docstring of understand for the rule)."""
     if not nodes:
         return []
-    articles = [i for i, n in enumerate(nodes) if n.rank == DIVISION_RANK["条"]]
-    if articles:  # a regulation: its articles are its units, every one (附则 too: when it takes effect)
-        return articles
     if clauses:
         by_rank = Counter(nodes[i].rank for i in clauses)
         rank = max(by_rank.items(), key=lambda kv: (kv[1], -kv[0]))[0]
         sections_with_clauses = {_section_of(nodes, i) for i in clauses if nodes[i].rank == rank}
         return [i for i, n in enumerate(nodes) if n.rank == rank and _section_of(nodes, i) in sections_with_clauses]
+    # a regulation (no responsibility clauses: a plan's tasks have them, even with a regulation
+    # appended): its articles are its units, every one (附则's too: when it takes effect)
+    articles = [i for i, n in enumerate(nodes) if n.rank == DIVISION_RANK["条"]]
+    if articles:
+        return articles
     top = [i for i, n in enumerate(nodes) if n.parent < 0]
     main = [i for i in top if _MAIN_TASK_RE.search(nodes[i].title)]
     if main:
