@@ -52,12 +52,12 @@ def format_structure(structure: dict[str, Any]) -> str:
     out.append(f"== 目录 outline ({len(outline)}) ==")
     for node in outline:
         level = int(node.get("level") or 1)
-        out.append(f"{'  ' * (level - 1)}{node.get('label', '')}{_short(node.get('title', ''))}")
+        out.append(f"{'  ' * (level - 1)}{_heading(node.get('label', ''), node.get('title', ''))}")
     tasks = structure.get("tasks") or []
     out.append("")
     out.append(f"== 任务 tasks ({len(tasks)}) ==")
     for task in tasks:
-        out.append(f"{task.get('ordinal')}. {task.get('label', '')}{_short(task.get('title', ''))}  [{'/'.join(task.get('path') or [])}]")
+        out.append(f"{task.get('ordinal')}. {_heading(task.get('label', ''), task.get('title', ''))}  [{'/'.join(task.get('path') or [])}]")
         for role, name in (("lead", "牵头"), ("responsible", "负责"), ("implementing", "落实")):
             names = task.get(role) or []
             if names:
@@ -70,3 +70,9 @@ def format_structure(structure: dict[str, Any]) -> str:
     for item in injected:
         out.append(f"! [{item.get('kind')}] @{item.get('where')}: {_short(item.get('text', ''), 80)}")
     return "\n".join(out) + "\n"
+
+
+def _heading(label: str, title: str) -> str:
+    """一、总体要求 and (一)加快… run on; 第一章 总则 and 第四条 … take a space, as printed."""
+    space = " " if label[-1:] in "编章节条" else ""
+    return f"{label}{space}{_short(title)}"
