@@ -87,3 +87,15 @@ def test_a_plan_with_a_regulation_appended_keeps_its_tasks() -> None:
     s = understand(plan, title="广州市数字经济发展行动方案")
     assert [t["label"] for t in s["tasks"]] == ["(一)", "(二)"]
     assert s["tasks"][0]["lead"] == ["市工业和信息化局"]
+
+
+def test_an_inserted_article_renumbers_the_rest_without_reporting_them() -> None:
+    """A revision inserts an article: the ones after it move up a number. Articles are matched by
+    their text, so only the new one is reported (and 第五条's cross-reference, which changed)."""
+    new = (REGULATION
+           .replace("第二条　本办法适用于", "第二条　市人民政府应当将数字经济发展纳入发展规划。\n第三条　本办法适用于")
+           .replace("第三条　市工业", "第四条　市工业").replace("第四条　市人民政府应当加快", "第五条　市人民政府应当加快")
+           .replace("第五条　各区", "第六条　各区").replace("第五条规定", "第六条规定")
+           .replace("第六条　本办法自", "第七条　本办法自"))
+    events = compare_versions(_view(REGULATION), _view(new))
+    assert [(str(e.type), e.task_label) for e in events] == [("task_added", "第二条"), ("task_reworded", "第六条")]
