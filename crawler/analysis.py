@@ -30,6 +30,9 @@ logger = logging.getLogger(__name__)
 # pages analysed in this process before the workers start: the demo's and the tests' crawls
 # never pay for a worker's start (an interpreter importing the text tools, ~1 s of CPU)
 INLINE_PAGES = 20
+# Workers in a row that may die before reading a page (they cannot start here: a broken
+# install, an interpreter that cannot import the crawler) before pages are read in this process.
+MAX_FAILED_STARTS = 3
 
 
 class Analysis:
@@ -123,32 +126,50 @@ class Analyser:
         self._channels: list[WorkerChannel] = []
         self._retired: list[WorkerChannel] = []
         self._seq = 0
+        self._failed_starts = 0  # workers in a row that died before answering a page
 
-    def _channel(self, loop: asyncio.AbstractEventLoop) -> WorkerChannel:
+    def _channel(self, loop: asyncio.AbstractEventLoop) -> WorkerChannel | None:
+        """The worker holding the fewest pages; None when workers cannot run here (then pages
+        are read in this process)."""
         from crawler.analysis_channel import WorkerChannel
 
         live = []
         for channel in self._channels:
             if channel.alive and channel.loop is loop:
                 live.append(channel)
-            else:  # dead, or made for an event loop that is gone
-                channel.close()
-                self._retired.append(channel)
+                continue
+            # dead, or made for an event loop that is gone
+            if not channel.alive:
+                self._failed_starts = 0 if channel.answered else self._failed_starts + 1
+            channel.close()
+            self._retired.append(channel)
         if len(live) < self.workers and not self._channels and not self._retired:
             logger.info("page analysis: %d worker process(es)", self.workers)
-        while len(live) < self.workers:
-            live.append(WorkerChannel(loop))
+        while len(live) < self.workers and self._failed_starts < MAX_FAILED_STARTS:
+            try:
+                live.append(WorkerChannel(loop))
+            except OSError as exc:
+                logger.warning("page analysis: a worker could not start: %s", exc)
+                self._failed_starts += 1
         self._channels = live
-        return min(live, key=lambda channel: len(channel.pending))
+        if self._failed_starts >= MAX_FAILED_STARTS and not live:
+            # a worker that cannot start would fail every page: read them here instead
+            logger.error("page analysis: %d workers in a row died before reading a page; the "
+                         "pages are read in the crawl process from now on", self._failed_starts)
+            self.workers = 0
+            return None
+        return min(live, key=lambda channel: len(channel.pending)) if live else None
 
     async def run(self, url: str, body: bytes, content_type: str | None) -> Analysis:
         """Analyse one page without blocking the event loop."""
         self.analysed += 1
         loop = asyncio.get_running_loop()
-        if self.workers == 0 or self.analysed <= self.inline_pages:
-            return await loop.run_in_executor(None, analyse, url, body, content_type)
-        self._seq += 1
-        return await self._channel(loop).submit(self._seq, url, body, content_type)
+        if self.workers > 0 and self.analysed > self.inline_pages:
+            channel = self._channel(loop)
+            if channel is not None:
+                self._seq += 1
+                return await channel.submit(self._seq, url, body, content_type)
+        return await loop.run_in_executor(None, analyse, url, body, content_type)
 
     def worker_pids(self) -> list[int]:
         return [channel.pid for channel in self._channels if channel.alive]

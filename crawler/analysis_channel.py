@@ -38,12 +38,15 @@ _IMPORT_ROOT = str(Path(__file__).resolve().parent.parent)
 class WorkerChannel:
     """One worker process and the pages it holds, on one event loop."""
 
+    command = [sys.executable, "-m", "crawler.analysis_worker"]
+
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Raises OSError when the worker cannot be started at all."""
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (_IMPORT_ROOT, env.get("PYTHONPATH")) if p)
         with sigint_ignored():  # a Ctrl-C is the crawl process's to handle (crawler.children)
-            self.process = subprocess.Popen([sys.executable, "-m", "crawler.analysis_worker"],
-                                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+            self.process = subprocess.Popen(list(self.command), stdin=subprocess.PIPE,
+                                            stdout=subprocess.PIPE, env=env)
         assert self.process.stdin is not None and self.process.stdout is not None
         self.loop = loop
         self._out = self.process.stdin.fileno()
@@ -51,6 +54,7 @@ class WorkerChannel:
         os.set_blocking(self._out, False)
         os.set_blocking(self._in, False)
         self.pending: dict[int, asyncio.Future[Analysis]] = {}
+        self.answered = 0  # pages it answered: a worker that died before any never started
         self._outgoing = bytearray()
         self._incoming = bytearray()
         self.alive = True
@@ -117,6 +121,7 @@ class WorkerChannel:
                 break
             seq, analysis = pickle.loads(memoryview(incoming)[start + HEADER.size:end])
             start = end
+            self.answered += 1
             future = self.pending.pop(seq, None)
             if future is not None and not future.done():
                 future.set_result(analysis)

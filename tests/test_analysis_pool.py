@@ -7,6 +7,7 @@ import asyncio
 import json
 import os
 import signal
+import sys
 from pathlib import Path
 
 import pytest
@@ -145,3 +146,44 @@ def test_an_analysis_travels_packed_and_reads_back_the_same() -> None:
     assert pickle.loads(pickle.dumps(passed_on)).snapshot.raw == body
     failed = pickle.loads(pickle.dumps(analyse(url, b"<html></html>", ctype)))
     assert failed.snapshot is None and failed.error
+
+
+def _with_worker_command(monkeypatch, command: list[str]) -> None:
+    from crawler.analysis_channel import WorkerChannel
+
+    monkeypatch.setattr(WorkerChannel, "command", command)
+
+
+def test_workers_that_die_at_start_hand_the_pages_to_this_process(monkeypatch, caplog) -> None:
+    """A worker that cannot start here (it exits before reading anything) fails the page it held;
+    after three in a row, pages are read in the crawl process instead of each starting another."""
+    _with_worker_command(monkeypatch, [sys.executable, "-c", "raise SystemExit(3)"])
+    (url, body, ctype), *_ = _replica_pages(1)
+    analyser = Analyser(workers=1, inline_pages=0)
+
+    async def six() -> list:
+        return [await analyser.run(url, body, ctype) for _ in range(6)]
+
+    try:
+        results = asyncio.run(six())
+    finally:
+        analyser.close()
+    assert [r.error for r in results[:3]] == ["extraction error: the page analysis worker died"] * 3
+    assert all(r.snapshot is not None for r in results[3:])
+    assert analyser.workers == 0
+    assert "died before reading a page" in caplog.text
+
+
+def test_a_worker_that_cannot_be_started_costs_no_page(monkeypatch) -> None:
+    _with_worker_command(monkeypatch, [str(Path("/nonexistent/python"))])
+    (url, body, ctype), *_ = _replica_pages(1)
+    analyser = Analyser(workers=1, inline_pages=0)
+
+    async def three() -> list:
+        return [await analyser.run(url, body, ctype) for _ in range(3)]
+
+    try:
+        results = asyncio.run(three())
+    finally:
+        analyser.close()
+    assert all(r.snapshot is not None for r in results) and analyser.workers == 0
