@@ -16,8 +16,8 @@ from typing import Any
 
 from crawler import analysis
 from crawler.analysis import close_shared
-from crawler.children import settle_gc
 from crawler.pipelines import ProgressFn
+from crawler.process_gc import settle_gc
 from crawler.sources import Source
 from crawler.spiders.base import PolicySpider
 from crawler.spiders.gkmlpt_api import GkmlptApiSpider

@@ -21,7 +21,8 @@ import threading
 from multiprocessing.connection import Connection
 from typing import Any
 
-from crawler.children import ignore_sigint, settle_gc, sigint_ignored
+from crawler.children import ignore_sigint, sigint_ignored
+from crawler.process_gc import settle_gc
 from crawler.store_items import ItemStore, Stored, StoreJob
 
 logger = logging.getLogger(__name__)

@@ -166,8 +166,7 @@ def crawl_job(config_path: str | None, source: str, database_url: str | None = N
             outcome = _crawl_in_batch(config, source, sessions, lease_ttl, timeout, batch_window)
         finally:
             release(sessions, lease, HOLDER)
-            logger.log(logging.INFO if outcome in ("ok", "stopped") else logging.WARNING,
-                       "crawl %s finished: %s in %.1fs", source, outcome, time.monotonic() - started)
+            _log_finished(source, outcome, started)
         return outcome
     finally:
         engine.dispose()
@@ -196,12 +195,15 @@ def crawl_sources(config: Config, sources: list[str], *, lease_ttl: float = LEAS
             finally:
                 for source in held:
                     release(sessions, CRAWL_PREFIX + source, HOLDER)
-                    outcome = outcomes.get(source, "failed")
-                    logger.log(logging.INFO if outcome in ("ok", "stopped") else logging.WARNING,
-                               "crawl %s finished: %s in %.1fs", source, outcome, time.monotonic() - started)
+                    _log_finished(source, outcomes.get(source, "failed"), started)
         return outcomes
     finally:
         engine.dispose()
+
+
+def _log_finished(source: str, outcome: str, started: float) -> None:
+    logger.log(logging.INFO if outcome in ("ok", "stopped") else logging.WARNING,
+               "crawl %s finished: %s in %.1fs", source, outcome, time.monotonic() - started)
 
 
 @dataclass

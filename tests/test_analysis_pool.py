@@ -148,6 +148,19 @@ def test_an_analysis_travels_packed_and_reads_back_the_same() -> None:
     assert failed.snapshot is None and failed.error
 
 
+def _one_page_times(analyser: Analyser, times: int) -> list:
+    """One replica page analysed ``times`` times, one after the other; the analyser closed."""
+    (url, body, ctype), *_ = _replica_pages(1)
+
+    async def run() -> list:
+        return [await analyser.run(url, body, ctype) for _ in range(times)]
+
+    try:
+        return asyncio.run(run())
+    finally:
+        analyser.close()
+
+
 def _with_worker_command(monkeypatch, command: list[str]) -> None:
     from crawler.analysis_channel import WorkerChannel
 
@@ -158,16 +171,8 @@ def test_workers_that_die_at_start_hand_the_pages_to_this_process(monkeypatch, c
     """A worker that cannot start here (it exits before reading anything) fails the page it held;
     after three in a row, pages are read in the crawl process instead of each starting another."""
     _with_worker_command(monkeypatch, [sys.executable, "-c", "raise SystemExit(3)"])
-    (url, body, ctype), *_ = _replica_pages(1)
     analyser = Analyser(workers=1, inline_pages=0)
-
-    async def six() -> list:
-        return [await analyser.run(url, body, ctype) for _ in range(6)]
-
-    try:
-        results = asyncio.run(six())
-    finally:
-        analyser.close()
+    results = _one_page_times(analyser, 6)
     assert [r.error for r in results[:3]] == ["extraction error: the page analysis worker died"] * 3
     assert all(r.snapshot is not None for r in results[3:])
     assert analyser.workers == 0
@@ -176,14 +181,6 @@ def test_workers_that_die_at_start_hand_the_pages_to_this_process(monkeypatch, c
 
 def test_a_worker_that_cannot_be_started_costs_no_page(monkeypatch) -> None:
     _with_worker_command(monkeypatch, [str(Path("/nonexistent/python"))])
-    (url, body, ctype), *_ = _replica_pages(1)
     analyser = Analyser(workers=1, inline_pages=0)
-
-    async def three() -> list:
-        return [await analyser.run(url, body, ctype) for _ in range(3)]
-
-    try:
-        results = asyncio.run(three())
-    finally:
-        analyser.close()
+    results = _one_page_times(analyser, 3)
     assert all(r.snapshot is not None for r in results) and analyser.workers == 0

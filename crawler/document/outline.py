@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from dataclasses import dataclass, field
 
 from .labels import SENTENCE_END, Label, heading_body_only, match_division, match_label
@@ -79,12 +80,8 @@ def build_outline(lines: list[str]) -> tuple[list[Node], list[str]]:
 def _divisions(lines: list[str]) -> dict[int, Label]:
     """The lines that head a chapter, section or article: of each kind, only when the text has at
     least two (a lone line starting 第五条 is a sentence about an article, not a regulation)."""
-    found = {i: label for i, line in enumerate(lines) if line[:1] == "第" and (label := match_division(line))}
-    if not found:
-        return found
-    count: dict[int, int] = {}
-    for label in found.values():
-        count[label.rank] = count.get(label.rank, 0) + 1
+    found = {i: label for i, line in enumerate(lines) if (label := match_division(line))}
+    count = Counter(label.rank for label in found.values())
     return {i: label for i, label in found.items() if count[label.rank] >= 2}
 
 
