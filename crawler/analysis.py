@@ -93,19 +93,15 @@ def analyse(url: str, body: bytes, content_type: str | None) -> Analysis:
     return Analysis(snapshot=snapshot, links=links)
 
 
-def warm_up(*, attachments: bool = True) -> None:
+def warm_up() -> None:
     """Load the text tools (dictionaries, parsers) once, up front: loading them on the first page
-    would stall that page by a second or more. Here, not in crawler.runner, so that a worker
-    loads what reading pages needs and not Scrapy, Twisted and the storage (twice its start).
-    ``attachments``: the attachment readers too (a page-analysis worker never reads attachments:
-    they are read where items are stored)."""
+    would stall that page. Here, not in crawler.runner, so that a worker loads what reading pages
+    needs and not Scrapy, Twisted and the storage (twice its start). Not the attachment readers:
+    pages never need them, and they load where an attachment is first read."""
     page = ("<html><body><div class='article-content'><p>关于做好2024年工作的通知</p>"
             "<p>(一)加快建设。(省工业和信息化厅牵头)</p></div></body></html>").encode()
     try:
         build_snapshot("http://localhost/warm-up/post_1.html", page, "text/html; charset=utf-8")
-        if attachments:
-            import docx  # noqa: F401 - the attachment readers, loaded once up front
-            import pypdf  # noqa: F401
     except Exception:  # warming up is an optimisation, never a failure
         logger.debug("warm-up failed", exc_info=True)
 

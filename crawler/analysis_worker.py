@@ -57,7 +57,7 @@ def main() -> int:
     sys.stdout = sys.stderr
     from crawler.analysis import warm_up
 
-    warm_up(attachments=False)
+    warm_up()
     try:
         serve(requests, answers)
     except BrokenPipeError:  # the crawl process is gone or stopped listening: nobody to answer

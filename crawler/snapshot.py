@@ -11,6 +11,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from crawler.document import normalize_for_compare, understand
 from crawler.extract.attachment_text import attachment_content_hash, extract_attachment_text
 from crawler.extract.page import Page, extract_page
@@ -39,6 +41,41 @@ class Snapshot:
     @property
     def metadata(self) -> dict[str, Any]:
         return self.structure.get("metadata") or {}
+
+    # Pickled (from an analysis worker to the storage process), the structure travels as its
+    # JSON: orjson writes and reads it in 64 µs where pickle took 120, and the storage stores
+    # those very bytes instead of encoding the structure again (131 µs with the json module).
+    # The bytes are kept only while nobody holds the structure: reading ``structure`` decodes
+    # them and drops them, so a structure changed after that cannot be stored stale.
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        structure = state.get("structure")
+        if structure is not None:
+            try:
+                state[_PACKED] = orjson.dumps(structure)
+                del state["structure"]
+            except orjson.JSONEncodeError:  # what only the json module writes travels pickled
+                pass
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
+    def __getattr__(self, name: str) -> Any:
+        # only called for an attribute not set: the structure of an unpickled snapshot
+        if name == "structure" and _PACKED in self.__dict__:
+            structure = self.__dict__["structure"] = orjson.loads(self.__dict__.pop(_PACKED))
+            return structure
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def structure_json(self) -> bytes | None:
+        """The structure as stored (``storage.content.structure_json``) when it travelled as
+        such and nobody has read it since; else None."""
+        packed = self.__dict__.get(_PACKED)
+        return packed if isinstance(packed, bytes) else None
+
+
+_PACKED = "_structure_json"
 
 
 # Only these metadata fields make a new version; the rest is derived from the text anyway.

@@ -60,7 +60,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _clean_value(value: Any) -> Any:
+def clean_value(value: Any) -> Any:
     if isinstance(value, str) and "\x00" in value:
         return value.replace("\x00", "\ufffd")
     return value
@@ -72,9 +72,9 @@ def _strip_nul(_conn: Any, _cursor: Any, statement: str, parameters: Any, _conte
 
     def clean(params: Any) -> Any:
         if isinstance(params, Mapping):
-            return {k: _clean_value(v) for k, v in params.items()}
+            return {k: clean_value(v) for k, v in params.items()}
         if isinstance(params, (list, tuple)):
-            return type(params)(_clean_value(v) for v in params)
+            return type(params)(clean_value(v) for v in params)
         return params
 
     # With "insertmanyvalues" the batch arrives as one mapping even when executemany is set.

@@ -15,6 +15,7 @@ from sqlalchemy.orm.util import identity_key
 
 from storage.content import ContentIds, register_sketch, store_contents, structure_json
 from storage.models import AttachmentBlob, Document, DocumentUrl, SourceRow, Version, utcnow
+from storage.prepared import Prepared
 
 
 class SnapshotLike(Protocol):
@@ -76,16 +77,17 @@ def decompress(raw: bytes) -> bytes:
     return zlib.decompress(raw)
 
 
-# Storing a page runs these for every fetched document: Core statements built once (building
-# a statement and its cache key cost more than executing it), run on the session's connection
-# (an ORM object and a flush for each row cost more than the rows' own SQL).
+# Storing a page runs these for every fetched document: Core statements built once, compiled
+# once per dialect and run on the DBAPI cursor of the session's connection (storage.prepared:
+# building a statement, its cache key and its execution context cost more than its SQL; an ORM
+# object and a flush for each row cost more still).
 _documents = Document.__table__
 _versions = Version.__table__
 _document_urls = DocumentUrl.__table__
 _LATEST_SEQ = (select(func.max(_versions.c.seq)).where(_versions.c.document_id == _documents.c.id)
                .correlate(_documents).scalar_subquery())
 # the document and its latest version (as latest_version finds it), in one query
-_SELECT_STORED = (
+_SELECT_STORED = Prepared(
     select(_documents.c.id, _documents.c.url, _versions.c.id.label("version_id"), _versions.c.seq,
            _versions.c.content_hash, _versions.c.text_id, _versions.c.normalized_id,
            _versions.c.page_id)
@@ -94,12 +96,12 @@ _SELECT_STORED = (
     .where(_documents.c.source_id == bindparam("source_id"),
            _documents.c.canonical_key == bindparam("canonical_key"))
 )
-_INSERT_DOCUMENT = insert(_documents).returning(_documents.c.id)
-_UPDATE_DOCUMENT = update(_documents).where(_documents.c.id == bindparam("document_id"))
-_INSERT_VERSION = insert(_versions).returning(_versions.c.id)
-_SELECT_URL = select(_document_urls.c.id).where(_document_urls.c.document_id == bindparam("document_id"),
-                                                _document_urls.c.url == bindparam("url"))
-_INSERT_URL = insert(_document_urls)
+_INSERT_DOCUMENT = Prepared(insert(_documents).returning(_documents.c.id))
+_UPDATE_DOCUMENT = Prepared(update(_documents).where(_documents.c.id == bindparam("document_id")))
+_INSERT_VERSION = Prepared(insert(_versions).returning(_versions.c.id))
+_SELECT_URL = Prepared(select(_document_urls.c.id).where(_document_urls.c.document_id == bindparam("document_id"),
+                                                         _document_urls.c.url == bindparam("url")))
+_INSERT_URL = Prepared(insert(_document_urls))
 
 
 def store_snapshot(
@@ -111,46 +113,46 @@ def store_snapshot(
     # what the session holds unwritten goes first, as the ORM query this replaced autoflushed it
     session.flush()
     conn = session.connection()
-    stored = conn.execute(_SELECT_STORED, {"source_id": source_id,
-                                           "canonical_key": snapshot.canonical_key}).first()
+    stored = _SELECT_STORED.first(conn, {"source_id": source_id, "canonical_key": snapshot.canonical_key})
     seen = {"last_seen_at": now, "missing_count": 0, "status": "active", "etag": snapshot.etag,
             "last_modified": snapshot.last_modified, "raw_hash": raw_hash(snapshot.raw),
             "last_fetched_at": now}
     previous = stored if stored is not None and stored.version_id is not None else None
     if previous is not None and previous.content_hash == snapshot.content_hash:
-        conn.execute(_UPDATE_DOCUMENT, {"document_id": stored.id, **seen})
+        _UPDATE_DOCUMENT.run(conn, {"document_id": stored.id, **seen})
         _forget_document(session, stored.id)
         if snapshot.url != stored.url:  # the document's url is always recorded (below)
             _remember_url_id(conn, stored.id, snapshot.url, now)
         return StoreOutcome("unchanged", stored.id, None, previous.version_id)
 
     version_count = (previous.seq if previous is not None else 0) + 1
+    structure = _structure_json(snapshot)  # first: reading the structure drops bytes it came as
     described = {**seen, **_description(snapshot), "version_count": version_count}
     if stored is None:
         # inserted once complete, not inserted then updated: one row version written
-        document_id = int(conn.execute(_INSERT_DOCUMENT, {
+        document_id = int(_INSERT_DOCUMENT.scalar(conn, {
             "source_id": source_id, "canonical_key": snapshot.canonical_key, "first_seen_at": now,
-            **described}).scalar_one())
-        conn.execute(_INSERT_URL, {"document_id": document_id, "url": snapshot.url, "first_seen_at": now})
+            **described}))
+        _INSERT_URL.run(conn, {"document_id": document_id, "url": snapshot.url, "first_seen_at": now})
     else:
         document_id = stored.id
-        conn.execute(_UPDATE_DOCUMENT, {"document_id": document_id, **described})
+        _UPDATE_DOCUMENT.run(conn, {"document_id": document_id, **described})
         _forget_document(session, document_id)
         if snapshot.url != stored.url:
             _remember_url_id(conn, document_id, snapshot.url, now)
     contents = store_contents(
         conn, text=snapshot.text, normalized_text=snapshot.normalized_text,
-        structure=structure_json(snapshot.structure), raw=snapshot.raw, encoding=snapshot.encoding,
+        structure=structure, raw=snapshot.raw, encoding=snapshot.encoding,
         previous=_content_ids(previous), source_id=source_id, document_id=document_id,
     )
-    version_id = int(conn.execute(_INSERT_VERSION, {
+    version_id = int(_INSERT_VERSION.scalar(conn, {
         "document_id": document_id, "seq": version_count, "fetched_at": now, "crawl_run_id": run_id,
         "url": snapshot.url, "content_hash": snapshot.content_hash,
         "content_type": snapshot.content_type, "encoding": snapshot.encoding,
         "title": snapshot.title, "attachments": snapshot.attachments, "etag": snapshot.etag,
         "last_modified": snapshot.last_modified, "text_id": contents.ids.text_id,
         "normalized_id": contents.ids.normalized_id, "page_id": contents.ids.page_id,
-    }).scalar_one())
+    }))
     register_sketch(conn, version_id, contents.sketch)
     return StoreOutcome("new" if stored is None else "changed", document_id, version_id,
                         previous.version_id if previous is not None else None)
@@ -163,6 +165,14 @@ def _description(snapshot: SnapshotLike) -> dict[str, Any]:
     return {"url": snapshot.url, "title": snapshot.title, "doc_number": meta.get("doc_number"),
             "kind": meta.get("kind"), "series_key": meta.get("series_key"),
             "year": year if isinstance(year, int) else None, "published_on": meta.get("published")}
+
+
+def _structure_json(snapshot: SnapshotLike) -> bytes:
+    """The structure's stored form: the bytes it came as from another process, when it did
+    (the crawler's Snapshot.structure_json, the same bytes), else encoded here."""
+    packed = getattr(snapshot, "structure_json", None)
+    encoded = packed() if callable(packed) else None
+    return encoded if encoded is not None else structure_json(snapshot.structure)
 
 
 def _content_ids(previous: Any) -> ContentIds | None:
@@ -179,9 +189,9 @@ def _forget_document(session: Session, document_id: int) -> None:
 
 
 def _remember_url_id(conn: Connection, document_id: int, url: str, now: datetime) -> None:
-    exists = conn.execute(_SELECT_URL, {"document_id": document_id, "url": url}).first()
+    exists = _SELECT_URL.first(conn, {"document_id": document_id, "url": url})
     if exists is None:
-        conn.execute(_INSERT_URL, {"document_id": document_id, "url": url, "first_seen_at": now})
+        _INSERT_URL.run(conn, {"document_id": document_id, "url": url, "first_seen_at": now})
 
 
 def raw_hash(raw: bytes) -> str:
@@ -190,10 +200,10 @@ def raw_hash(raw: bytes) -> str:
 
 
 # the columns set are the execution's parameters (other than the key's)
-_TOUCH = (update(_documents)
-          .where(_documents.c.source_id == bindparam("of_source"),
-                 _documents.c.canonical_key == bindparam("of_key"))
-          .returning(_documents.c.id, _documents.c.url))
+_TOUCH = Prepared(update(_documents)
+                  .where(_documents.c.source_id == bindparam("of_source"),
+                         _documents.c.canonical_key == bindparam("of_key"))
+                  .returning(_documents.c.id, _documents.c.url))
 
 
 def touch(session: Session, source_id: int, canonical_key: str, url: str, *,
@@ -210,7 +220,7 @@ def touch(session: Session, source_id: int, canonical_key: str, url: str, *,
                       last_fetched_at=now)
     session.flush()  # as store_snapshot: nothing unwritten of the row is then lost by expiring it
     conn = session.connection()
-    row = conn.execute(_TOUCH, {"of_source": source_id, "of_key": canonical_key, **values}).first()
+    row = _TOUCH.first(conn, {"of_source": source_id, "of_key": canonical_key, **values})
     if row is None:
         return None
     _forget_document(session, row.id)

@@ -226,7 +226,7 @@ def test_the_template_window_is_the_last_versions_stored_on_either_spelling(sess
                          [{**version, "document_id": docs[doc], "seq": n} for n in seqs])
 
         def found(source: int, document: int) -> list[Any]:
-            return [conn.execute(q, {"source_id": source, "document_id": document}).all()
+            return [conn.execute(q.statement, {"source_id": source, "document_id": document}).all()
                     for q in (content._SELECT_TEMPLATE, content._SELECT_TEMPLATE_SQLITE)]
 
         add("a1", range(1, 2))
@@ -282,6 +282,48 @@ def test_a_reused_compressor_writes_what_a_fresh_one_does() -> None:
     run()
     assert all(r == expected for r in results) and len(results) == 4
     assert [content.decompress(x) for x in expected] == samples
+
+
+def test_structure_json_is_what_the_json_module_writes_and_takes_what_orjson_refuses() -> None:
+    """orjson writes a structure's stored form; the bytes are those the json module wrote before
+    (ensure_ascii off, no spaces), escapes included; what orjson refuses goes to the json module."""
+    structure = {"metadata": {"doc_number": "粤工信〔2023〕1号", "year": 2023, "x": None, "ok": True},
+                 "tasks": [{"text": "带\x00空字符\u2028与\"引号\"\\", "n": -7, "ratio": 0.5}], "empty": []}
+    legacy = json.dumps(structure, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    assert content.structure_json(structure) == legacy
+    huge = {"metadata": {"number": 10**30}, 1: "a key that is not a string"}
+    assert content.structure_json(huge) == json.dumps(huge, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def test_a_snapshot_from_another_process_stores_the_json_it_came_as(sessions) -> None:
+    """Pickled, a Snapshot carries its structure as JSON, which is stored as it came; read, the
+    structure is decoded and the bytes dropped, so a structure changed after that is stored as
+    changed; a structure orjson refuses travels pickled."""
+    import pickle
+
+    from crawler.snapshot import build_snapshot
+
+    page = ("<html><head><title>关于做好2024年工作的通知</title></head><body><div class='article-content'>"
+            "<p>一、总体要求</p><p>(一)加快建设。(省工业和信息化厅牵头)</p><p>目标达到120家。</p>"
+            "</div></body></html>").encode()
+    built = build_snapshot("http://h/a/post_1.html", page, "text/html; charset=utf-8")
+    came = pickle.loads(pickle.dumps(built))
+    assert came.structure_json() == content.structure_json(built.structure)
+    assert came == built and came.structure_json() is None  # compared: read, so dropped
+    unread = pickle.loads(pickle.dumps(built))
+    changed = pickle.loads(pickle.dumps(built))
+    changed.structure["metadata"]["doc_number"] = "粤工信〔2024〕9号"
+    changed.canonical_key, changed.url = "h/post_2", "http://h/a/post_2.html"
+    odd = pickle.loads(pickle.dumps(replace(built, structure={**built.structure, "big": 10**30},
+                                            canonical_key="h/post_3", url="http://h/a/post_3.html")))
+    assert odd.structure_json() is None and odd.structure["big"] == 10**30
+    with session_scope(sessions) as s:
+        src = ensure_source(s, "gdii", "html_pages", {}).id
+        ids = [store_snapshot(s, src, x).version_id for x in (unread, changed, odd)]
+    got = read_back(sessions, ids)
+    assert got[ids[0]][2] == built.structure
+    assert got[ids[1]][2]["metadata"]["doc_number"] == "粤工信〔2024〕9号"
+    assert got[ids[2]][2]["big"] == 10**30
 
 
 # -- migration 0004 --------------------------------------------------------------------------
