@@ -35,6 +35,23 @@ READ_SIZE = 1 << 20
 _IMPORT_ROOT = str(Path(__file__).resolve().parent.parent)
 
 
+# An answer (the texts and the structure's JSON) is some 70 KB: through a pipe of the default
+# 64 KiB, writing one blocked the worker until the crawl process's loop came round to read it,
+# and the worker, the stage the others wait for, sat idle meanwhile. A pipe of 1 MiB (Linux's
+# limit for a user, /proc/sys/fs/pipe-max-size) holds a dozen.
+PIPE_SIZE = 1 << 20
+
+
+def _widen(fd: int) -> None:
+    """Make a pipe hold PIPE_SIZE bytes, where the system allows it (else keep its size)."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
+    except (ImportError, AttributeError, OSError):  # not Linux, or over the user's limit
+        pass
+
+
 class WorkerChannel:
     """One worker process and the pages it holds, on one event loop."""
 
@@ -51,6 +68,8 @@ class WorkerChannel:
         self.loop = loop
         self._out = self.process.stdin.fileno()
         self._in = self.process.stdout.fileno()
+        for fd in (self._out, self._in):
+            _widen(fd)
         os.set_blocking(self._out, False)
         os.set_blocking(self._in, False)
         self.pending: dict[int, asyncio.Future[Analysis]] = {}
