@@ -184,3 +184,44 @@ def test_a_worker_that_cannot_be_started_costs_no_page(monkeypatch) -> None:
     analyser = Analyser(workers=1, inline_pages=0)
     results = _one_page_times(analyser, 3)
     assert all(r.snapshot is not None for r in results) and analyser.workers == 0
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pipe sizes are Linux's")
+def test_a_worker_writes_answers_ahead_while_the_loop_is_busy() -> None:
+    """An answer is some 70 KB: the worker's pipe must hold several, so that the worker never
+    waits for the crawl's loop to come round and read (the default pipe holds 64 KiB)."""
+    import fcntl
+    import termios
+    import time
+
+    from crawler.analysis_channel import PIPE_SIZE
+
+    if int(Path("/proc/sys/fs/pipe-max-size").read_text()) < PIPE_SIZE:
+        pytest.skip("this system caps pipes below PIPE_SIZE")
+    from bench.site import ReleasedSite
+
+    site = ReleasedSite(8, revise_percent=5)  # pages of the seeds' size (the replica's are small)
+    pages = [(site.detail_url("http://127.0.0.1:1", i), site.detail(i), "text/html; charset=utf-8")
+             for i in range(8)]
+    analyser = Analyser(workers=1, inline_pages=0)
+
+    async def scenario() -> int:
+        loop = asyncio.get_running_loop()
+        futures = [loop.create_task(analyser.run(url, body, ctype)) for url, body, ctype in pages]
+        await asyncio.sleep(0)  # every page sent
+        channel = analyser._channels[0]
+        waiting = 0
+        deadline = time.monotonic() + 30
+        while len(channel.pending) and time.monotonic() < deadline:
+            time.sleep(0.2)  # the loop is busy: nothing reads the answers meanwhile
+            waiting = int.from_bytes(fcntl.ioctl(channel._in, termios.FIONREAD, b"\0" * 4), sys.byteorder)
+            if waiting > 2 * 64 * 1024:
+                break
+        await asyncio.gather(*futures)
+        return waiting
+
+    try:
+        waiting = asyncio.run(scenario())
+    finally:
+        analyser.close()
+    assert waiting > 64 * 1024, f"only {waiting} bytes of answers written while the loop was busy"
