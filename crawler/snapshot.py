@@ -40,6 +40,9 @@ class Snapshot:
 
     @property
     def metadata(self) -> dict[str, Any]:
+        """The structure's metadata (to read: a copy when the structure has not been decoded)."""
+        if _PACKED in self.__dict__:  # what storage reads of a structure it stores as it came
+            return dict(self.__dict__.get(_METADATA) or {})
         return self.structure.get("metadata") or {}
 
     # Pickled (from an analysis worker to the storage process), the structure travels as its
@@ -53,6 +56,7 @@ class Snapshot:
         if structure is not None:
             try:
                 state[_PACKED] = orjson.dumps(structure)
+                state[_METADATA] = structure.get("metadata")
                 del state["structure"]
             except orjson.JSONEncodeError:  # what only the json module writes travels pickled
                 pass
@@ -64,6 +68,7 @@ class Snapshot:
     def __getattr__(self, name: str) -> Any:
         # only called for an attribute not set: the structure of an unpickled snapshot
         if name == "structure" and _PACKED in self.__dict__:
+            self.__dict__.pop(_METADATA, None)
             structure = self.__dict__["structure"] = orjson.loads(self.__dict__.pop(_PACKED))
             return structure
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
@@ -76,6 +81,7 @@ class Snapshot:
 
 
 _PACKED = "_structure_json"
+_METADATA = "_metadata"  # the structure's metadata, beside its JSON: all storage reads of it
 
 
 # Only these metadata fields make a new version; the rest is derived from the text anyway.

@@ -126,7 +126,7 @@ def store_snapshot(
         return StoreOutcome("unchanged", stored.id, None, previous.version_id)
 
     version_count = (previous.seq if previous is not None else 0) + 1
-    structure = _structure_json(snapshot)  # first: reading the structure drops bytes it came as
+    structure = _structure_json(snapshot)  # first: reading the structure drops the bytes it came as
     described = {**seen, **_description(snapshot), "version_count": version_count}
     if stored is None:
         # inserted once complete, not inserted then updated: one row version written
@@ -160,7 +160,7 @@ def store_snapshot(
 
 def _description(snapshot: SnapshotLike) -> dict[str, Any]:
     """The document's columns that follow its latest version."""
-    meta = snapshot.structure.get("metadata") or {}
+    meta = _metadata(snapshot)
     year = meta.get("year")
     return {"url": snapshot.url, "title": snapshot.title, "doc_number": meta.get("doc_number"),
             "kind": meta.get("kind"), "series_key": meta.get("series_key"),
@@ -173,6 +173,15 @@ def _structure_json(snapshot: SnapshotLike) -> bytes:
     packed = getattr(snapshot, "structure_json", None)
     encoded = packed() if callable(packed) else None
     return encoded if encoded is not None else structure_json(snapshot.structure)
+
+
+def _metadata(snapshot: SnapshotLike) -> dict[str, Any]:
+    """The structure's metadata, read without decoding a structure that came as JSON (the
+    crawler's Snapshot.metadata), else from the structure."""
+    metadata = getattr(snapshot, "metadata", None)
+    if isinstance(metadata, dict):
+        return metadata
+    return snapshot.structure.get("metadata") or {}
 
 
 def _content_ids(previous: Any) -> ContentIds | None:

@@ -308,6 +308,7 @@ def test_a_snapshot_from_another_process_stores_the_json_it_came_as(sessions) ->
             "</div></body></html>").encode()
     built = build_snapshot("http://h/a/post_1.html", page, "text/html; charset=utf-8")
     came = pickle.loads(pickle.dumps(built))
+    assert came.metadata == built.metadata and came.metadata["year"] == 2024  # read, not decoded
     assert came.structure_json() == content.structure_json(built.structure)
     assert came == built and came.structure_json() is None  # compared: read, so dropped
     unread = pickle.loads(pickle.dumps(built))
@@ -320,6 +321,7 @@ def test_a_snapshot_from_another_process_stores_the_json_it_came_as(sessions) ->
     with session_scope(sessions) as s:
         src = ensure_source(s, "gdii", "html_pages", {}).id
         ids = [store_snapshot(s, src, x).version_id for x in (unread, changed, odd)]
+    assert unread.structure_json() is not None  # stored without decoding its structure
     got = read_back(sessions, ids)
     assert got[ids[0]][2] == built.structure
     assert got[ids[1]][2]["metadata"]["doc_number"] == "粤工信〔2024〕9号"
