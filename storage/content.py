@@ -453,7 +453,12 @@ class _Chains:
             else:
                 out[blob_id] = cached
         if missing:
-            out.update(read_blobs(conn, missing))
+            # kept: a base read once is read again for the next near-duplicates and revisions
+            # (a base another process wrote, such as the crawl process's first pages, was read
+            # from the database for every document compressed against it)
+            for blob_id, content in read_blobs(conn, missing).items():
+                _cache.put(self.digest_of[blob_id], content)
+                out[blob_id] = content
         return out
 
 

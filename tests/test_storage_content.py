@@ -142,6 +142,33 @@ def test_near_duplicates_of_a_new_document_are_found_by_sketch(sessions) -> None
     assert [got[v][0] for v in later] == texts
 
 
+def test_a_base_another_process_wrote_is_read_from_the_database_once(sessions, monkeypatch) -> None:
+    """Near-duplicates stored against a delta that this process did not write (the crawl
+    process stores a crawl's first pages, the storage process the rest) read it once."""
+    reads: list[list[int]] = []
+    real = content.read_blobs
+
+    def counted(conn, ids):  # the real read, counted
+        ids = list(ids)
+        reads.append(ids)
+        return real(conn, ids)
+
+    rng = random.Random(3)
+    other = "\n".join("".join(chr(0x4E00 + rng.randrange(2500)) for _ in range(40)) for _ in range(30))
+    texts = [BODY.replace(f"第{i}项", f"第{i}项(修订)") for i in (3, 9, 20)]
+    with session_scope(sessions) as s:
+        src = ensure_source(s, "s", "html_pages", {}).id
+        store_snapshot(s, src, snap(1, text=other, normalized_text=other))  # the template's page
+        first = store_snapshot(s, src, snap(2)).version_id  # a new text; its page a delta
+        assert s.get(Blob, s.get(Version, first).page_id).base_id is not None
+    content._cache.clear()  # as in another process
+    monkeypatch.setattr(content, "read_blobs", counted)
+    with session_scope(sessions) as s:
+        ids = [store_snapshot(s, src, snap(3 + i, text=t, normalized_text=t)).version_id for i, t in enumerate(texts)]
+    assert len(reads) == 1, reads  # the first near-duplicate's bases; the next ones found them cached
+    assert [got[0] for got in read_back(sessions, ids).values()] == texts
+
+
 def test_a_text_revised_beyond_recognition_is_a_new_root(sessions) -> None:
     # as little in common with BODY as two notices have, as compressible as Chinese prose
     rng = random.Random(7)
