@@ -109,28 +109,27 @@ class Prepared:
                                           dialect=conn.dialect) from error
         return cursor, form
 
-    def first(self, conn: Connection, params: Mapping[str, Any]) -> Any:
-        """The first row (named fields), or None."""
+    def _first_row(self, conn: Connection, params: Mapping[str, Any]) -> tuple[Any, _Form | None]:
+        """(the first row, the form that ran it), or (SQLAlchemy's first row, None)."""
         ran = self._run(conn, params)
         if ran is None:
-            return conn.execute(self.statement, dict(params)).first()
+            return conn.execute(self.statement, dict(params)).first(), None
         cursor, form = ran
         try:
-            row = cursor.fetchone()
+            return cursor.fetchone(), form
         finally:
             cursor.close()
-        return None if row is None or form.row is None else form.row(*row)
+
+    def first(self, conn: Connection, params: Mapping[str, Any]) -> Any:
+        """The first row (named fields), or None."""
+        row, form = self._first_row(conn, params)
+        if row is None or form is None:
+            return row
+        return form.row(*row) if form.row is not None else None
 
     def scalar(self, conn: Connection, params: Mapping[str, Any]) -> Any:
         """The first column of the first row, or None."""
-        ran = self._run(conn, params)
-        if ran is None:
-            return conn.execute(self.statement, dict(params)).scalar()
-        cursor, _ = ran
-        try:
-            row = cursor.fetchone()
-        finally:
-            cursor.close()
+        row, _ = self._first_row(conn, params)
         return None if row is None else row[0]
 
     def run(self, conn: Connection, params: Mapping[str, Any]) -> None:

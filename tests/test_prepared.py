@@ -27,6 +27,18 @@ def _document_row(conn: Any, document_id: int) -> dict[str, Any]:
     return {k: v for k, v in row._mapping.items() if k not in ("id", "canonical_key", "url")}
 
 
+def _a_version(session: Any) -> int:
+    """A source, a document and one version (written by SQLAlchemy), for rows that need one."""
+    source = ensure_source(session, "gdii", "html_pages", {}).id
+    conn = session.connection()
+    document = conn.execute(insert(_documents).returning(_documents.c.id), {
+        "source_id": source, "canonical_key": "k", "url": "u", "first_seen_at": NOW}).scalar_one()
+    blob = content._insert_blob(conn, b"k" * 16, None, None, content.compress(b"x"))
+    return conn.execute(insert(_versions).returning(_versions.c.id), {
+        "document_id": document, "seq": 1, "url": "u", "content_hash": "h", "text_id": blob,
+        "normalized_id": blob, "page_id": blob}).scalar_one()
+
+
 def test_rows_written_and_read_are_those_of_execute(sessions: Any) -> None:
     inserted = insert(_documents).returning(_documents.c.id)
     with session_scope(sessions) as s:
@@ -63,14 +75,8 @@ def test_rows_written_and_read_are_those_of_execute(sessions: Any) -> None:
 
 def test_many_rows_and_a_statement_it_cannot_prepare(sessions: Any) -> None:
     with session_scope(sessions) as s:
-        source = ensure_source(s, "gdii", "html_pages", {}).id
         conn = s.connection()
-        document = conn.execute(insert(_documents).returning(_documents.c.id), {
-            "source_id": source, "canonical_key": "k", "url": "u", "first_seen_at": NOW}).scalar_one()
-        blob = content._insert_blob(conn, b"k" * 16, None, None, content.compress(b"x"))
-        version = conn.execute(insert(_versions).returning(_versions.c.id), {
-            "document_id": document, "seq": 1, "url": "u", "content_hash": "h", "text_id": blob,
-            "normalized_id": blob, "page_id": blob}).scalar_one()
+        version = _a_version(s)
         sketches = TextSketch.__table__
         Prepared(insert(sketches)).run_many(conn, [{"key": k, "version_id": version} for k in (5, 7, 9)])
         # an IN list is rendered at execution: run by SQLAlchemy, same answer
@@ -113,14 +119,8 @@ def test_an_in_list_is_prepared_per_length_and_longer_ones_run_by_sqlalchemy(ses
         return select(sketches.c.key).where(sketches.c.key.in_(keys)).order_by(sketches.c.key)
 
     with session_scope(sessions) as s:
-        source = ensure_source(s, "gdii", "html_pages", {}).id
         conn = s.connection()
-        document = conn.execute(insert(_documents).returning(_documents.c.id), {
-            "source_id": source, "canonical_key": "k", "url": "u", "first_seen_at": NOW}).scalar_one()
-        blob = content._insert_blob(conn, b"k" * 16, None, None, content.compress(b"x"))
-        version = conn.execute(insert(_versions).returning(_versions.c.id), {
-            "document_id": document, "seq": 1, "url": "u", "content_hash": "h", "text_id": blob,
-            "normalized_id": blob, "page_id": blob}).scalar_one()
+        version = _a_version(s)
         conn.execute(insert(sketches), [{"key": k, "version_id": version} for k in range(0, 20, 2)])
         listed = PreparedIn(build, "keys", most=3)
         for keys in ([], [4], [5], [4, 5, 6], [0, 2, 4, 6, 8, 99]):
