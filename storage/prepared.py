@@ -31,6 +31,14 @@ from sqlalchemy.sql import ClauseElement
 from storage.db import clean_value
 
 
+def _plain(results: Any, dialect: Any) -> bool:
+    """Whether every result column comes back from the driver as the caller wants it."""
+    try:
+        return all(entry[3]._cached_result_processor(dialect, None) is None for entry in results)
+    except (AttributeError, IndexError, TypeError):  # another SQLAlchemy: do not guess
+        return False
+
+
 class _Form:
     """One statement compiled for one dialect and one set of parameter names."""
 
@@ -54,17 +62,13 @@ class _Form:
         self.fixed = {name: value for name, value in compiled.construct_params({}, _check=False).items()
                       if name not in keys and value is not None}
         self.clean_nul = dialect.name == "postgresql"
-        self.usable = processors is not None and "POSTCOMPILE" not in self.sql and self._plain_results()
-        columns = [name for name, *_ in getattr(compiled, "_result_columns", ())]
+        # SQLAlchemy's own record of the result columns (2.0 and 2.1 keep it here): without it,
+        # or with a column to convert, the statement is left to Connection.execute
+        results = getattr(compiled, "_result_columns", None)
+        self.usable = (processors is not None and results is not None and "POSTCOMPILE" not in self.sql
+                       and _plain(results, dialect))
+        columns = [entry[0] for entry in results or ()]
         self.row = namedtuple("Row", columns, rename=True) if columns else None  # type: ignore[misc]
-
-    def _plain_results(self) -> bool:
-        """Whether every result column comes back from the driver as the caller wants it."""
-        for entry in getattr(self.compiled, "_result_columns", ()):
-            type_ = entry[3]
-            if type_._cached_result_processor(self.compiled.dialect, None) is not None:
-                return False
-        return True
 
     def parameters(self, params: Mapping[str, Any]) -> Any:
         values = {**self.fixed, **params}
