@@ -76,8 +76,7 @@ class Snapshot:
     def structure_json(self) -> bytes | None:
         """The structure as stored (``storage.content.structure_json``) when it travelled as
         such and nobody has read it since; else None."""
-        packed = self.__dict__.get(_PACKED)
-        return packed if isinstance(packed, bytes) else None
+        return self.__dict__.get(_PACKED)
 
 
 _PACKED = "_structure_json"

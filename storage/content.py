@@ -311,19 +311,12 @@ _CONTENT_IDS = (Version.text_id, Version.normalized_id, Version.page_id)
 _SHARED = func.count().label("shared")
 
 
-def _in_list(name: str, length: int | None) -> Any:
-    """What an IN (…) compares with: ``length`` parameters ``{name}_0`` …, or (None) one
-    expanding parameter (storage.prepared.PreparedIn)."""
-    if length is None:
-        return bindparam(name, expanding=True)
-    return [bindparam(f"{name}_{i}") for i in range(length)]
-
-
-def _select_similar(length: int | None) -> Any:
-    """The best match of some sketch keys and its blobs, in one query."""
+def _select_similar(keys: Any) -> Any:
+    """The best match of some sketch keys and its blobs, in one query (``keys``: what the IN
+    compares with, storage.prepared.PreparedIn)."""
     best = (
         select(TextSketch.version_id, _SHARED)
-        .where(TextSketch.key.in_(_in_list("keys", length)))
+        .where(TextSketch.key.in_(keys))
         .group_by(TextSketch.version_id).order_by(_SHARED.desc(), TextSketch.version_id.desc()).limit(1)
     ).subquery()
     return select(best.c.shared, *_CONTENT_IDS).join_from(best, Version, Version.id == best.c.version_id)
@@ -363,15 +356,16 @@ _SELECT_TEMPLATE_SQLITE = Prepared(
 _SELECT_TEXT = Prepared(select(func.min(Blob.id)).where(Blob.digest == bindparam("digest"), Blob.aux_id.is_(None)))
 
 
-def _select_chains(length: int | None) -> Any:
+def _select_chains(ids: Any) -> Any:
     """Some blobs and their bases up to MAX_DEPTH levels up, in one query: a row per blob, its
-    (id, base_id, digest) then its base's, then that one's base's (NULLs past a root)."""
+    (id, base_id, digest) then its base's, then that one's base's (NULLs past a root). ``ids``:
+    what the IN compares with (storage.prepared.PreparedIn)."""
     levels = [Blob.__table__.alias(f"level{i}") for i in range(MAX_DEPTH + 1)]
     query = select(*(c for level in levels for c in (level.c.id, level.c.base_id, level.c.digest)))
     joined = levels[0]
     for lower, upper in zip(levels, levels[1:], strict=False):
         joined = joined.outerjoin(upper, upper.c.id == lower.c.base_id)
-    return query.select_from(joined).where(levels[0].c.id.in_(_in_list("ids", length)))
+    return query.select_from(joined).where(levels[0].c.id.in_(ids))
 
 
 # a version has three blobs: storing one looks up the chains of at most three

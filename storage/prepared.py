@@ -25,7 +25,7 @@ from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, exc
+from sqlalchemy import Connection, bindparam, exc
 from sqlalchemy.sql import ClauseElement
 
 from storage.db import clean_value
@@ -46,18 +46,14 @@ class _Form:
         dialect = conn.dialect
         compiled: Any = statement.compile(dialect=dialect, column_keys=sorted(keys))
         self.sql: str = compiled.string
-        self.compiled = compiled
         self.positional: bool = bool(compiled.positional)
         self.order: tuple[str, ...] = tuple(compiled.positiontup or ())
         processors = getattr(compiled, "_bind_processors", None)
-        self.processors: dict[str, Any] = dict(processors or {})
-        self.defaults: list[tuple[str, Any]] = []
-        for column in [*(compiled.insert_prefetch or ()), *(compiled.update_prefetch or ())]:
-            default = column.default if compiled.isinsert else column.onupdate
-            if default is None or not (default.is_scalar or default.is_callable):
-                self.usable = False
-                return
-            self.defaults.append((column.key, default))
+        self.processors = {key: process for key, process in (processors or {}).items() if process is not None}
+        # the columns left out of the call that have a Python-side default (status, timestamps)
+        defaults = [(column.key, column.default if compiled.isinsert else column.onupdate)
+                    for column in [*(compiled.insert_prefetch or ()), *(compiled.update_prefetch or ())]]
+        self.defaults = [(key, default) for key, default in defaults if default is not None]
         # binds whose value is part of the statement (a LIMIT), not a parameter of the call
         self.fixed = {name: value for name, value in compiled.construct_params({}, _check=False).items()
                       if name not in keys and value is not None}
@@ -66,6 +62,8 @@ class _Form:
         # or with a column to convert, the statement is left to Connection.execute
         results = getattr(compiled, "_result_columns", None)
         self.usable = (processors is not None and results is not None and "POSTCOMPILE" not in self.sql
+                       and len(self.defaults) == len(defaults)
+                       and all(d.is_scalar or d.is_callable for _, d in self.defaults)
                        and _plain(results, dialect))
         columns = [entry[0] for entry in results or ()]
         self.row = namedtuple("Row", columns, rename=True) if columns else None  # type: ignore[misc]
@@ -76,13 +74,25 @@ class _Form:
             if key not in params:
                 values[key] = default.arg(None) if default.is_callable else default.arg
         for key, process in self.processors.items():
-            if key in values and process is not None:
+            if key in values:
                 values[key] = process(values[key])
         if self.clean_nul:
             values = {k: clean_value(v) for k, v in values.items()}
         if self.positional:
             return tuple([values[k] for k in self.order])
         return values
+
+
+def _execute(conn: Connection, sql: str, values: Any, *, many: bool = False) -> Any:
+    """A cursor of the connection that ran ``sql``; a driver error raised as SQLAlchemy's."""
+    cursor = conn.connection.cursor()
+    try:
+        (cursor.executemany if many else cursor.execute)(sql, values)
+    except conn.dialect.loaded_dbapi.Error as error:
+        cursor.close()
+        raise exc.DBAPIError.instance(sql, values, error, conn.dialect.loaded_dbapi.Error,
+                                      dialect=conn.dialect) from error
+    return cursor
 
 
 class Prepared:
@@ -103,15 +113,7 @@ class Prepared:
         form = self._form(conn, frozenset(params))
         if not form.usable:
             return None
-        values = form.parameters(params)
-        cursor = conn.connection.cursor()
-        try:
-            cursor.execute(form.sql, values)
-        except conn.dialect.loaded_dbapi.Error as error:
-            cursor.close()
-            raise exc.DBAPIError.instance(form.sql, values, error, conn.dialect.loaded_dbapi.Error,
-                                          dialect=conn.dialect) from error
-        return cursor, form
+        return _execute(conn, form.sql, form.parameters(params)), form
 
     def _first_row(self, conn: Connection, params: Mapping[str, Any]) -> tuple[Any, _Form | None]:
         """(the first row, the form that ran it), or (SQLAlchemy's first row, None)."""
@@ -152,15 +154,7 @@ class Prepared:
         if not form.usable or any(frozenset(r) != frozenset(rows[0]) for r in rows):
             conn.execute(self.statement, [dict(r) for r in rows])
             return
-        values = [form.parameters(r) for r in rows]
-        cursor = conn.connection.cursor()
-        try:
-            cursor.executemany(form.sql, values)
-        except conn.dialect.loaded_dbapi.Error as error:
-            raise exc.DBAPIError.instance(form.sql, values, error, conn.dialect.loaded_dbapi.Error,
-                                          dialect=conn.dialect) from error
-        finally:
-            cursor.close()
+        _execute(conn, form.sql, [form.parameters(r) for r in rows], many=True).close()
 
     def all(self, conn: Connection, params: Mapping[str, Any]) -> list[Any]:
         """Every row (named fields)."""
@@ -176,16 +170,16 @@ class Prepared:
 
 
 class PreparedIn:
-    """A statement with one IN list, prepared once per length of the list: ``build(n)`` makes it
-    with ``n`` parameters named ``{name}_0``, ``{name}_1`` …, and ``build(None)`` with one
-    expanding parameter ``name``, for SQLAlchemy to run the lists longer than ``most`` (and the
-    empty one)."""
+    """A statement with one IN list, prepared once per length of the list. ``build(compared)``
+    makes the statement with ``compared`` as what its IN (…) compares with: ``n`` parameters
+    named ``{name}_0``, ``{name}_1`` … for a list of ``n``, or one expanding parameter ``name``,
+    for SQLAlchemy to run the lists longer than ``most`` (and the empty one)."""
 
-    def __init__(self, build: Callable[[int | None], Any], name: str, most: int = 8) -> None:
+    def __init__(self, build: Callable[[Any], Any], name: str, most: int = 8) -> None:
         self.build = build
         self.name = name
         self.most = most
-        self.statement = build(None)
+        self.statement = build(bindparam(name, expanding=True))
         self._by_length: dict[int, Prepared] = {}
 
     def _split(self, params: Mapping[str, Any]) -> tuple[Prepared | None, dict[str, Any]]:
@@ -194,7 +188,8 @@ class PreparedIn:
             return None, {**params, self.name: items}
         prepared = self._by_length.get(len(items))
         if prepared is None:
-            prepared = self._by_length[len(items)] = Prepared(self.build(len(items)))
+            compared = [bindparam(f"{self.name}_{i}") for i in range(len(items))]
+            prepared = self._by_length[len(items)] = Prepared(self.build(compared))
         values = {k: v for k, v in params.items() if k != self.name}
         values.update((f"{self.name}_{i}", item) for i, item in enumerate(items))
         return prepared, values

@@ -114,8 +114,7 @@ def test_an_in_list_is_prepared_per_length_and_longer_ones_run_by_sqlalchemy(ses
 
     sketches = TextSketch.__table__
 
-    def build(length: int | None) -> Any:
-        keys = content._in_list("keys", length)
+    def build(keys: Any) -> Any:
         return select(sketches.c.key).where(sketches.c.key.in_(keys)).order_by(sketches.c.key)
 
     with session_scope(sessions) as s:
