@@ -42,7 +42,7 @@ from sqlalchemy import Connection, bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from storage.models import Blob, Document, TextSketch, Version
-from storage.prepared import Prepared, PreparedIn
+from storage.prepared import Prepared, PreparedIn, number
 
 Executor = Session | Connection
 
@@ -317,7 +317,7 @@ def _select_similar(keys: Any) -> Any:
     best = (
         select(TextSketch.version_id, _SHARED)
         .where(TextSketch.key.in_(keys))
-        .group_by(TextSketch.version_id).order_by(_SHARED.desc(), TextSketch.version_id.desc()).limit(1)
+        .group_by(TextSketch.version_id).order_by(_SHARED.desc(), TextSketch.version_id.desc()).limit(number(1))
     ).subquery()
     return select(best.c.shared, *_CONTENT_IDS).join_from(best, Version, Version.id == best.c.version_id)
 
@@ -330,20 +330,22 @@ _SELECT_SIMILAR = PreparedIn(_select_similar, "keys", most=SKETCH_KEYS)
 # first match. Two spellings of the same query, one per planner:
 TEMPLATE_WINDOW = 1000
 _RECENT = select(Version.id, Version.document_id, *_CONTENT_IDS).order_by(Version.id.desc()) \
-    .limit(TEMPLATE_WINDOW).subquery()
+    .limit(number(TEMPLATE_WINDOW)).subquery()
 _SOURCE_OF_RECENT = (select(Document.source_id).where(Document.id == _RECENT.c.document_id)
                      .correlate(_RECENT).scalar_subquery())
-# PostgreSQL reads the window lazily, a row at a time, and stops at the first match.
+# PostgreSQL reads the window lazily, a row at a time, and stops at the first match. Planned at
+# every run: a plan kept from early in a first crawl sorted the whole (then small) table.
 _SELECT_TEMPLATE = Prepared(
     select(_RECENT.c.text_id, _RECENT.c.normalized_id, _RECENT.c.page_id)
     .where(_SOURCE_OF_RECENT == bindparam("source_id"), _RECENT.c.document_id != bindparam("document_id"),
            _RECENT.c.page_id.is_not(None))
-    .order_by(_RECENT.c.id.desc()).limit(1)
+    .order_by(_RECENT.c.id.desc()).limit(number(1)),
+    plan_each_time=True,
 )
 # SQLite would materialize and sort the window: it gets the window's first id instead (a walk of
 # its primary key index, microseconds), then a range scan from the newest.
 _WINDOW_START = func.coalesce(
-    select(Version.id).order_by(Version.id.desc()).offset(TEMPLATE_WINDOW - 1).limit(1)
+    select(Version.id).order_by(Version.id.desc()).offset(number(TEMPLATE_WINDOW - 1)).limit(number(1))
     .scalar_subquery(), 0)
 _SOURCE_OF_VERSION = (select(Document.source_id).where(Document.id == Version.document_id)
                       .correlate(Version).scalar_subquery())
@@ -351,7 +353,7 @@ _SELECT_TEMPLATE_SQLITE = Prepared(
     select(*_CONTENT_IDS)
     .where(Version.id >= _WINDOW_START, _SOURCE_OF_VERSION == bindparam("source_id"),
            Version.document_id != bindparam("document_id"), Version.page_id.is_not(None))
-    .order_by(Version.id.desc()).limit(1)
+    .order_by(Version.id.desc()).limit(number(1))
 )
 _SELECT_TEXT = Prepared(select(func.min(Blob.id)).where(Blob.digest == bindparam("digest"), Blob.aux_id.is_(None)))
 

@@ -17,6 +17,16 @@ What SQLAlchemy would do that this does not, and how that is covered:
   expect;
 * engine events do not see these statements; the one the engines use (``storage.db``: NUL
   characters out of PostgreSQL text) is applied here.
+
+A statement run many times on one PostgreSQL connection is prepared on the server by psycopg
+(from its fifth run), and the server may then keep one generic plan, made without the
+parameters' values and with the tables as they were then: nearly empty, early in a first crawl.
+A ``LIMIT`` that is a parameter is then guessed at a tenth of the rows, and the near-duplicate
+lookup kept a sequential scan of ``versions`` for the whole crawl: 1.6 ms a page at 10,000
+documents, growing with every one. Such limits are written as numbers (``number``); a statement
+whose best plan depends on the tables' size whatever its parameters (the walk back over the
+newest versions, a sort of the whole table while it is small) is planned at every run
+(``Prepared(…, plan_each_time=True)``).
 """
 
 from __future__ import annotations
@@ -25,10 +35,16 @@ from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, exc
+from sqlalchemy import Connection, Integer, bindparam, exc, literal_column
 from sqlalchemy.sql import ClauseElement
 
 from storage.db import clean_value
+
+
+def number(value: int) -> Any:
+    """An integer written into the SQL (``.limit(number(1))``), not sent as a parameter: a plan
+    made without the parameters' values then still knows it (see the module's doc)."""
+    return literal_column(str(int(value)), Integer)
 
 
 def _plain(results: Any, dialect: Any) -> bool:
@@ -83,11 +99,15 @@ class _Form:
         return values
 
 
-def _execute(conn: Connection, sql: str, values: Any, *, many: bool = False) -> Any:
+def _execute(conn: Connection, sql: str, values: Any, *, many: bool = False,
+             plan_each_time: bool = False) -> Any:
     """A cursor of the connection that ran ``sql``; a driver error raised as SQLAlchemy's."""
     cursor = conn.connection.cursor()
     try:
-        (cursor.executemany if many else cursor.execute)(sql, values)
+        if plan_each_time and not many and conn.dialect.driver == "psycopg":  # psycopg 3 prepares, no other does
+            cursor.execute(sql, values, prepare=False)
+        else:
+            (cursor.executemany if many else cursor.execute)(sql, values)
     except conn.dialect.loaded_dbapi.Error as error:
         cursor.close()
         raise exc.DBAPIError.instance(sql, values, error, conn.dialect.loaded_dbapi.Error,
@@ -98,8 +118,9 @@ def _execute(conn: Connection, sql: str, values: Any, *, many: bool = False) -> 
 class Prepared:
     """A statement run as compiled, straight on the DBAPI cursor (see the module's doc)."""
 
-    def __init__(self, statement: Any) -> None:
+    def __init__(self, statement: Any, *, plan_each_time: bool = False) -> None:
         self.statement = statement
+        self.plan_each_time = plan_each_time  # never a plan kept on the server (see the module's doc)
         self._forms: dict[tuple[str, frozenset[str]], _Form] = {}
 
     def _form(self, conn: Connection, keys: frozenset[str]) -> _Form:
@@ -113,7 +134,7 @@ class Prepared:
         form = self._form(conn, frozenset(params))
         if not form.usable:
             return None
-        return _execute(conn, form.sql, form.parameters(params)), form
+        return _execute(conn, form.sql, form.parameters(params), plan_each_time=self.plan_each_time), form
 
     def _first_row(self, conn: Connection, params: Mapping[str, Any]) -> tuple[Any, _Form | None]:
         """(the first row, the form that ran it), or (SQLAlchemy's first row, None)."""
