@@ -38,7 +38,7 @@ from typing import Any
 
 import orjson
 import zstandard
-from sqlalchemy import Connection, bindparam, func, insert, select
+from sqlalchemy import Connection, bindparam, func, insert, select, union_all
 from sqlalchemy.orm import Session
 
 from storage.models import Blob, Document, TextSketch, Version
@@ -60,6 +60,8 @@ DIGEST_BYTES = 16  # of SHA-256: 128 bits, no collision in any number of pages a
 # similar enough, and compressing alone (a new root) usually does as well.
 DELTA_WORTH = 0.25
 SKETCH_KEYS = 4  # min-hashes kept per text
+# The newest texts of a sketch key compared with a new text (see _select_similar).
+KEY_WINDOW = 64
 SKETCH_MIN_LINE = 12  # shorter lines ("特此通知。", "附件:") are common to unrelated documents
 # Decoded contents kept by digest: the bases, read again for every blob stored against them.
 # Small: in a real crawl most new texts are roots that nothing will be compared with, and the
@@ -308,16 +310,29 @@ def sketch(text: str) -> list[int]:
 
 
 _CONTENT_IDS = (Version.text_id, Version.normalized_id, Version.page_id)
-_SHARED = func.count().label("shared")
 
 
 def _select_similar(keys: Any) -> Any:
     """The best match of some sketch keys and its blobs, in one query (``keys``: what the IN
-    compares with, storage.prepared.PreparedIn)."""
+    compares with, storage.prepared.PreparedIn).
+
+    A key is looked up among its KEY_WINDOW newest texts only: a line that thousands of
+    documents share (a salutation, an issuing office) can be one of their min-hashes, and
+    counting every text that has it would cost each new document a scan that grows with the
+    store. A near-duplicate shares most of its keys, the rarer ones too, and is still found."""
+    if isinstance(keys, list):  # the parameters, one per key: a bounded walk of the key's index
+        newest = [select(TextSketch.version_id).where(TextSketch.key == key)
+                  .order_by(TextSketch.version_id.desc()).limit(number(KEY_WINDOW)).subquery()
+                  for key in keys]
+        each = [select(window.c.version_id) for window in newest]
+        matches = (each[0] if len(each) == 1 else union_all(*each)).subquery()
+    else:  # the expanding form, for lists longer than a sketch (never made by ``sketch``)
+        matches = select(TextSketch.version_id).where(TextSketch.key.in_(keys)).subquery()
+    shared = func.count().label("shared")
     best = (
-        select(TextSketch.version_id, _SHARED)
-        .where(TextSketch.key.in_(keys))
-        .group_by(TextSketch.version_id).order_by(_SHARED.desc(), TextSketch.version_id.desc()).limit(number(1))
+        select(matches.c.version_id, shared)
+        .group_by(matches.c.version_id).order_by(shared.desc(), matches.c.version_id.desc())
+        .limit(number(1))
     ).subquery()
     return select(best.c.shared, *_CONTENT_IDS).join_from(best, Version, Version.id == best.c.version_id)
 

@@ -153,7 +153,7 @@ def test_the_near_duplicate_lookup_planned_early_in_a_crawl_reads_versions_by_in
         plan = "\n".join(row[0] for row in conn.exec_driver_sql("EXPLAIN EXECUTE early(1, 2, 3, 4)"))
         conn.exec_driver_sql("DEALLOCATE early")
     assert "Index Scan using pk_versions on versions" in plan, plan
-    assert "Seq Scan on versions" not in plan, plan
+    assert "Seq Scan" not in plan, plan
 
 
 def test_the_template_lookup_is_planned_at_every_run(sessions: Any) -> None:

@@ -142,6 +142,39 @@ def test_near_duplicates_of_a_new_document_are_found_by_sketch(sessions) -> None
     assert [got[v][0] for v in later] == texts
 
 
+def _a_line_in_every_sketch(lines: list[str]) -> str:
+    """A line of SKETCH_MIN_LINE or more whose min-hash is below those of ``lines``: every text
+    that has it keeps it among its keys, as a salutation common to a site's notices may be."""
+    lowest = min(content.sketch(line)[0] for line in lines)
+    for i in range(100_000):
+        line = f"各地级以上市人民政府,省政府各部门、各直属机构{i}:"
+        if content.sketch(line)[0] < lowest:
+            return line
+    raise AssertionError("no such line")
+
+
+def test_a_line_many_texts_share_does_not_hide_a_near_duplicate(sessions) -> None:
+    """A sketch key is compared with its KEY_WINDOW newest texts only; an older near-duplicate
+    is still found by the keys it does not share with every other text."""
+    others = [[f"第{j}号文件 关于第{j}批第{k}项专项资金的安排意见如下所述" for k in range(8)]
+              for j in range(content.KEY_WINDOW + 6)]
+    common = _a_line_in_every_sketch(PARAGRAPHS + [line for text in others for line in text])
+    original = "\n".join([common, *PARAGRAPHS])
+    with session_scope(sessions) as s:
+        src = ensure_source(s, "s", "html_pages", {}).id
+        first = store_snapshot(s, src, snap(1, text=original, normalized_text=original)).version_id
+        for j, lines in enumerate(others):  # later texts that have the common line, nothing else
+            body = "\n".join([common, *lines])
+            store_snapshot(s, src, snap(100 + j, text=body, normalized_text=body))
+        key = content.sketch(common)[0]
+        assert s.scalar(select(func.count()).select_from(TextSketch).where(TextSketch.key == key)) \
+            == len(others) + 1
+        revised = original.replace("第5项", "第5项(修订)")
+        later = store_snapshot(s, src, snap(2, text=revised, normalized_text=revised)).version_id
+        assert s.get(Blob, s.get(Version, later).text_id).base_id == s.get(Version, first).text_id
+    assert read_back(sessions, [later])[later][0] == revised
+
+
 def test_a_base_another_process_wrote_is_read_from_the_database_once(sessions, monkeypatch) -> None:
     """Near-duplicates stored against a delta that this process did not write (the crawl
     process stores a crawl's first pages, the storage process the rest) read it once."""
