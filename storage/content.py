@@ -43,6 +43,7 @@ from sqlalchemy.orm import Session
 
 from storage.models import Blob, Document, TextSketch, Version
 from storage.prepared import Prepared, PreparedIn, number
+from storage.writes import PreparedInsert, Writes
 
 Executor = Session | Connection
 
@@ -388,13 +389,18 @@ def _select_chains(ids: Any) -> Any:
 # a version has three blobs: storing one looks up the chains of at most three
 _SELECT_CHAINS = PreparedIn(_select_chains, "ids", most=3)
 _INSERT_SKETCH = Prepared(insert(TextSketch.__table__))
-_INSERT_BLOB = Prepared(insert(Blob.__table__).returning(Blob.__table__.c.id))
+_INSERT_BLOB = PreparedInsert(Blob.__table__)
 
 
-def register_sketch(conn: Executor, version_id: int, keys: Sequence[int]) -> None:
-    """Make a version's text findable by the near-duplicates to come."""
-    if keys:
-        _INSERT_SKETCH.run_many(_core(conn), [{"key": k, "version_id": version_id} for k in keys])
+def register_sketch(conn: Executor, version_id: int, keys: Sequence[int],
+                    writes: Writes | None = None) -> None:
+    """Make a version's text findable by the near-duplicates to come (with ``writes``: sent
+    with them)."""
+    rows = [{"key": k, "version_id": version_id} for k in keys]
+    if writes is not None:
+        writes.run_many(_INSERT_SKETCH, rows)
+    elif rows:
+        _INSERT_SKETCH.run_many(_core(conn), rows)
 
 
 def _content_ids(row: Any) -> ContentIds | None:
@@ -418,9 +424,13 @@ def _template_version(conn: Connection, source_id: int, document_id: int) -> Con
     return _content_ids(query.first(conn, {"source_id": source_id, "document_id": document_id}))
 
 
+def _blob_row(key: bytes, base_id: int | None, aux_id: int | None, data: bytes) -> dict[str, Any]:
+    return {"digest": key, "base_id": base_id, "aux_id": aux_id, "data": data}
+
+
 def _insert_blob(conn: Connection, key: bytes, base_id: int | None, aux_id: int | None, data: bytes) -> int:
-    return int(_INSERT_BLOB.scalar(conn, {"digest": key, "base_id": base_id, "aux_id": aux_id,
-                                          "data": data}))
+    """Insert a blob now; its id."""
+    return int(_INSERT_BLOB.returning.scalar(conn, _blob_row(key, base_id, aux_id, data)))
 
 
 class _Chains:
@@ -476,8 +486,8 @@ class _Chains:
 class _Writer:
     """Stores the blobs of one version: what exists is reused, what is new compressed."""
 
-    def __init__(self, conn: Connection, digests: dict[str, bytes], existing: dict[bytes, int]) -> None:
-        self.conn = conn
+    def __init__(self, writes: Writes, digests: dict[str, bytes], existing: dict[bytes, int]) -> None:
+        self.writes = writes
         self.digests = digests
         self.existing = existing
 
@@ -504,7 +514,7 @@ class _Writer:
                     data, base_id = alone, None
         if data is None:
             data = compress(content, aux_bytes)
-        blob_id = _insert_blob(self.conn, key, base_id, aux_id, data)
+        blob_id = self.writes.insert(_INSERT_BLOB, _blob_row(key, base_id, aux_id, data))
         self.existing[key] = blob_id
         if base_id is None or base is not None and base[2] + 1 < MAX_DEPTH:
             _cache.put(key, content)  # a future base: the next near-duplicates will read it
@@ -513,11 +523,13 @@ class _Writer:
 
 def store_contents(conn: Executor, *, text: str, normalized_text: str, structure: bytes, raw: bytes,
                    encoding: str | None, previous: ContentIds | None, source_id: int,
-                   document_id: int) -> StoredContents:
+                   document_id: int, writes: Writes | None = None) -> StoredContents:
     """Store the contents of a new version (each blob only if new) and return their ids.
 
     ``previous``: the blobs of the document's previous version, when it has one. ``structure``:
     the JSON bytes (``structure_json``). Register ``sketch`` keys once the version has an id.
+    ``writes``: where the new blobs are written (storage.writes; the caller sends them), else
+    they are written before this returns.
 
     A text is looked up by digest among all texts (a text is stored once whatever documents and
     sources share it); the other contents only among those of the version they are compared
@@ -558,7 +570,8 @@ def store_contents(conn: Executor, *, text: str, normalized_text: str, structure
     chains = _Chains(conn, refs.values())
     for key, blob_id in chains.digests.items():
         existing.setdefault(key, blob_id)
-    writer = _Writer(conn, digests, existing)
+    own_writes = writes is None
+    writer = _Writer(writes if writes is not None else Writes(conn), digests, existing)
     bases = {name: chains.base(ref, root=similar is None) for name, ref in refs.items()
              if writer.known(name) is None}
     base_content = chains.read(conn, [blob_id for blob_id, _ in bases.values()])
@@ -580,5 +593,7 @@ def store_contents(conn: Executor, *, text: str, normalized_text: str, structure
     page_id, _ = writer.put("page", page, aux=(text_id, t), base=base("page"))
     if text_root and keys is None:
         keys = sketch(text)
+    if own_writes:
+        writer.writes.send()
     return StoredContents(ContentIds(text_id, normalized_id, page_id),
                           keys if text_root and keys else [])

@@ -16,6 +16,7 @@ from sqlalchemy.orm.util import identity_key
 from storage.content import ContentIds, register_sketch, store_contents, structure_json
 from storage.models import AttachmentBlob, Document, DocumentUrl, SourceRow, Version, utcnow
 from storage.prepared import Prepared
+from storage.writes import PreparedInsert, Writes
 
 
 class SnapshotLike(Protocol):
@@ -96,9 +97,9 @@ _SELECT_STORED = Prepared(
     .where(_documents.c.source_id == bindparam("source_id"),
            _documents.c.canonical_key == bindparam("canonical_key"))
 )
-_INSERT_DOCUMENT = Prepared(insert(_documents).returning(_documents.c.id))
+_INSERT_DOCUMENT = PreparedInsert(_documents)
 _UPDATE_DOCUMENT = Prepared(update(_documents).where(_documents.c.id == bindparam("document_id")))
-_INSERT_VERSION = Prepared(insert(_versions).returning(_versions.c.id))
+_INSERT_VERSION = PreparedInsert(_versions)
 _SELECT_URL = Prepared(select(_document_urls.c.id).where(_document_urls.c.document_id == bindparam("document_id"),
                                                          _document_urls.c.url == bindparam("url")))
 _INSERT_URL = Prepared(insert(_document_urls))
@@ -128,15 +129,17 @@ def store_snapshot(
     version_count = (previous.seq if previous is not None else 0) + 1
     structure = _structure_json(snapshot)  # first: reading the structure drops the bytes it came as
     described = {**seen, **_description(snapshot), "version_count": version_count}
+    # the page's writes, sent together once its reads are done (storage.writes)
+    writes = Writes(conn)
     if stored is None:
         # inserted once complete, not inserted then updated: one row version written
-        document_id = int(_INSERT_DOCUMENT.scalar(conn, {
+        document_id = writes.insert(_INSERT_DOCUMENT, {
             "source_id": source_id, "canonical_key": snapshot.canonical_key, "first_seen_at": now,
-            **described}))
-        _INSERT_URL.run(conn, {"document_id": document_id, "url": snapshot.url, "first_seen_at": now})
+            **described})
+        writes.run(_INSERT_URL, {"document_id": document_id, "url": snapshot.url, "first_seen_at": now})
     else:
         document_id = stored.id
-        _UPDATE_DOCUMENT.run(conn, {"document_id": document_id, **described})
+        writes.run(_UPDATE_DOCUMENT, {"document_id": document_id, **described})
         _forget_document(session, document_id)
         if snapshot.url != stored.url:
             _remember_url_id(conn, document_id, snapshot.url, now)
@@ -144,16 +147,18 @@ def store_snapshot(
         conn, text=snapshot.text, normalized_text=snapshot.normalized_text,
         structure=structure, raw=snapshot.raw, encoding=snapshot.encoding,
         previous=_content_ids(previous), source_id=source_id, document_id=document_id,
+        writes=writes,
     )
-    version_id = int(_INSERT_VERSION.scalar(conn, {
+    version_id = writes.insert(_INSERT_VERSION, {
         "document_id": document_id, "seq": version_count, "fetched_at": now, "crawl_run_id": run_id,
         "url": snapshot.url, "content_hash": snapshot.content_hash,
         "content_type": snapshot.content_type, "encoding": snapshot.encoding,
         "title": snapshot.title, "attachments": snapshot.attachments, "etag": snapshot.etag,
         "last_modified": snapshot.last_modified, "text_id": contents.ids.text_id,
         "normalized_id": contents.ids.normalized_id, "page_id": contents.ids.page_id,
-    }))
-    register_sketch(conn, version_id, contents.sketch)
+    })
+    register_sketch(conn, version_id, contents.sketch, writes)
+    writes.send()
     return StoreOutcome("new" if stored is None else "changed", document_id, version_id,
                         previous.version_id if previous is not None else None)
 

@@ -130,6 +130,15 @@ class Prepared:
             form = self._forms[key] = _Form(self.statement, conn, keys)
         return form
 
+    def runs_as_compiled(self, conn: Connection, params: Any, many: bool = False) -> bool:
+        """Whether ``run`` (``run_many`` with ``many``) of these parameters goes straight to the
+        cursor, without Connection.execute."""
+        rows = params if many else [params]
+        if not rows:
+            return True
+        keys = frozenset(rows[0])
+        return self._form(conn, keys).usable and all(frozenset(r) == keys for r in rows)
+
     def _run(self, conn: Connection, params: Mapping[str, Any]) -> tuple[Any, _Form] | None:
         form = self._form(conn, frozenset(params))
         if not form.usable:
