@@ -15,7 +15,8 @@ contents it most likely repeats:
   and the tasks quote it, the body wraps it; as UTF-8 whatever the page's encoding: a dictionary
   made with a codec would depend on that codec's tables, and a codec that changed would leave
   the page unreadable) and the similar version's page, else a recent page of the source (the
-  same template and the same JSON shape).
+  same template and the same JSON shape): the one this process stored last, checked by digest,
+  else the newest the database has.
 
 Chains of bases are at most MAX_DEPTH long (a template page, a document's first page, its
 revisions and near-duplicates), so that reading a blob decompresses a short, fixed chain; bases,
@@ -61,7 +62,8 @@ DIGEST_BYTES = 16  # of SHA-256: 128 bits, no collision in any number of pages a
 # similar enough, and compressing alone (a new root) usually does as well.
 DELTA_WORTH = 0.25
 SKETCH_KEYS = 4  # min-hashes kept per text
-# The newest texts of a sketch key compared with a new text (see _select_similar).
+# The texts a sketch key points at, at most: past them a key is not registered again, and a
+# lookup reads only the newest this many (see _select_similar).
 KEY_WINDOW = 64
 SKETCH_MIN_LINE = 12  # shorter lines ("特此通知。", "附件:") are common to unrelated documents
 # Decoded contents kept by digest: the bases, read again for every blob stored against them.
@@ -182,6 +184,36 @@ class _Cache:
 
 
 _cache = _Cache(CACHE_BYTES)
+
+
+class _RecentPages:
+    """The page this process stored last for each source (and database), with its digest: the
+    template of the source's next new document, without a query. Bounded: the sources a crawl
+    stores at once."""
+
+    def __init__(self, most: int = 4096) -> None:
+        self.most = most
+        self._items: OrderedDict[tuple[Any, int], tuple[int, bytes]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, conn: Connection, source_id: int) -> tuple[int, bytes] | None:
+        with self._lock:
+            return self._items.get((conn.engine.url, source_id))
+
+    def put(self, conn: Connection, source_id: int, page_id: int, page_digest: bytes) -> None:
+        key = (conn.engine.url, source_id)
+        with self._lock:
+            self._items[key] = (page_id, page_digest)
+            self._items.move_to_end(key)
+            while len(self._items) > self.most:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+_recent_pages = _RecentPages()
 
 
 # -- reading ---------------------------------------------------------------------------------
@@ -317,10 +349,11 @@ def _select_similar(keys: Any) -> Any:
     """The best match of some sketch keys and its blobs, in one query (``keys``: what the IN
     compares with, storage.prepared.PreparedIn).
 
-    A key is looked up among its KEY_WINDOW newest texts only: a line that thousands of
-    documents share (a salutation, an issuing office) can be one of their min-hashes, and
-    counting every text that has it would cost each new document a scan that grows with the
-    store. A near-duplicate shares most of its keys, the rarer ones too, and is still found."""
+    A line that thousands of documents share (a salutation, an issuing office) can be one of
+    their min-hashes, and counting every text that has it would cost each new document a scan
+    that grows with the store: a key points at KEY_WINDOW texts at most (``_INSERT_SKETCH``),
+    and is looked up among its KEY_WINDOW newest only (stores written before that limit). A
+    near-duplicate shares most of its keys, the rarer ones too, and is still found."""
     if isinstance(keys, list):  # the parameters, one per key: a bounded walk of the key's index
         newest = [select(TextSketch.version_id).where(TextSketch.key == key)
                   .order_by(TextSketch.version_id.desc()).limit(number(KEY_WINDOW)).subquery()
@@ -388,7 +421,17 @@ def _select_chains(ids: Any) -> Any:
 
 # a version has three blobs: storing one looks up the chains of at most three
 _SELECT_CHAINS = PreparedIn(_select_chains, "ids", most=3)
-_INSERT_SKETCH = Prepared(insert(TextSketch.__table__))
+# A key registered only while fewer than KEY_WINDOW texts have it: however a plan reads a key
+# (PostgreSQL's generic plan for the lookup reads all of its rows, then sorts them), it reads
+# a bounded number of rows. The count stops being exact only under concurrent writers.
+_KEY = bindparam("key", type_=TextSketch.key.type)
+_INSERT_SKETCH = Prepared(
+    insert(TextSketch.__table__).from_select(
+        ["key", "version_id"],
+        select(_KEY, bindparam("version_id", type_=TextSketch.version_id.type)).where(
+            select(func.count()).select_from(TextSketch).where(TextSketch.key == _KEY)
+            .scalar_subquery() < number(KEY_WINDOW)))
+)
 _INSERT_BLOB = PreparedInsert(Blob.__table__)
 
 
@@ -422,6 +465,11 @@ def _template_version(conn: Connection, source_id: int, document_id: int) -> Con
     """A recent version of another document of the source: a page of the same template."""
     query = _SELECT_TEMPLATE_SQLITE if conn.dialect.name == "sqlite" else _SELECT_TEMPLATE
     return _content_ids(query.first(conn, {"source_id": source_id, "document_id": document_id}))
+
+
+def _template_page(conn: Connection, source_id: int, document_id: int) -> int | None:
+    found = _template_version(conn, source_id, document_id)
+    return found.page_id if found is not None else None
 
 
 def _blob_row(key: bytes, base_id: int | None, aux_id: int | None, data: bytes) -> dict[str, Any]:
@@ -550,14 +598,20 @@ def store_contents(conn: Executor, *, text: str, normalized_text: str, structure
         existing[digests["text"]] = text_id
     keys: list[int] | None = None
     similar = previous
-    template = None
+    template: int | None = None  # a page of the source's template
+    remembered = None
     if similar is None:
         # a new document: one that stored this text or a near-duplicate of it; else the
-        # source's latest page, for the template around the text
+        # source's latest page, for the template around the text: the one this process stored
+        # last, else one found in the database
         keys = sketch(text)
         similar = _similar_version(conn, keys)
         if similar is None:
-            template = _template_version(conn, source_id, document_id)
+            remembered = _recent_pages.get(conn, source_id)
+            if remembered is None:
+                template = _template_page(conn, source_id, document_id)
+            else:
+                template = remembered[0]
 
     # the bases: the similar version's blobs, or the template's page and structure, whose root
     # is taken: a document's first page, a delta against the template, is the base its
@@ -566,8 +620,14 @@ def store_contents(conn: Executor, *, text: str, normalized_text: str, structure
     if similar is not None:
         refs = {"text": similar.text_id, "normalized": similar.normalized_id, "page": similar.page_id}
     elif template is not None:
-        refs = {"page": template.page_id}
+        refs = {"page": template}
     chains = _Chains(conn, refs.values())
+    if remembered is not None and chains.digest_of.get(remembered[0]) != remembered[1]:
+        # not that page any more: its batch was rolled back (and SQLite may have given its id
+        # to another row since); the database's latest page of the source, then
+        template = _template_page(conn, source_id, document_id)
+        refs = {"page": template} if template is not None else {}
+        chains = _Chains(conn, refs.values())
     for key, blob_id in chains.digests.items():
         existing.setdefault(key, blob_id)
     own_writes = writes is None
@@ -595,5 +655,6 @@ def store_contents(conn: Executor, *, text: str, normalized_text: str, structure
         keys = sketch(text)
     if own_writes:
         writer.writes.send()
+    _recent_pages.put(conn, source_id, page_id, digests["page"])
     return StoredContents(ContentIds(text_id, normalized_id, page_id),
                           keys if text_root and keys else [])

@@ -154,8 +154,8 @@ def _a_line_in_every_sketch(lines: list[str]) -> str:
 
 
 def test_a_line_many_texts_share_does_not_hide_a_near_duplicate(sessions) -> None:
-    """A sketch key is compared with its KEY_WINDOW newest texts only; an older near-duplicate
-    is still found by the keys it does not share with every other text."""
+    """A sketch key points at KEY_WINDOW texts at most; a near-duplicate is still found by the
+    keys it does not share with every other text."""
     others = [[f"第{j}号文件 关于第{j}批第{k}项专项资金的安排意见如下所述" for k in range(8)]
               for j in range(content.KEY_WINDOW + 6)]
     common = _a_line_in_every_sketch(PARAGRAPHS + [line for text in others for line in text])
@@ -167,8 +167,9 @@ def test_a_line_many_texts_share_does_not_hide_a_near_duplicate(sessions) -> Non
             body = "\n".join([common, *lines])
             store_snapshot(s, src, snap(100 + j, text=body, normalized_text=body))
         key = content.sketch(common)[0]
+        # registered for the first KEY_WINDOW texts only: a lookup reads that many rows at most
         assert s.scalar(select(func.count()).select_from(TextSketch).where(TextSketch.key == key)) \
-            == len(others) + 1
+            == content.KEY_WINDOW
         revised = original.replace("第5项", "第5项(修订)")
         later = store_snapshot(s, src, snap(2, text=revised, normalized_text=revised)).version_id
         assert s.get(Blob, s.get(Version, later).text_id).base_id == s.get(Version, first).text_id
@@ -260,6 +261,27 @@ def test_a_new_document_is_compressed_against_its_own_source_latest_page(session
                       .version_id)
         assert s.get(Blob, alone.page_id).base_id is None  # a source's first page: no template
     assert read_back(sessions, [new.id])[new.id][0] == unrelated
+
+
+def test_a_template_page_rolled_back_is_not_used(sessions) -> None:
+    """The template is the page this process stored last for the source, without a query; when
+    that page's transaction was rolled back (SQLite may then give its id to another row), the
+    database's latest page of the source is used instead."""
+    rng = random.Random(5)
+    texts = ["".join(chr(0x4E00 + rng.randrange(2500)) for _ in range(1500)) for _ in range(3)]
+    with session_scope(sessions) as s:
+        src = ensure_source(s, "s", "html_pages", {}).id
+        kept = s.get(Version, store_snapshot(s, src, snap(1, text=texts[0], normalized_text=texts[0]))
+                     .version_id).page_id
+    with pytest.raises(RuntimeError), session_scope(sessions) as s:
+        store_snapshot(s, src, snap(2, text=texts[1], normalized_text=texts[1]))  # remembered …
+        raise RuntimeError("… and rolled back")
+    with session_scope(sessions) as s:
+        new = s.get(Version, store_snapshot(s, src, snap(3, text=texts[2], normalized_text=texts[2]))
+                    .version_id)
+        assert s.get(Blob, new.page_id).base_id == kept
+        vid = new.id
+    assert read_back(sessions, [vid])[vid][0] == texts[2]
 
 
 def test_the_template_window_is_the_last_versions_stored_on_either_spelling(sessions) -> None:
