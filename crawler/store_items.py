@@ -24,7 +24,9 @@ from crawler.items import DetailPage, FetchedAttachment, FetchFailure, ListingPa
 from crawler.snapshot import attachments_changed, build_snapshot, content_hash, resolve_attachments
 from storage.db import make_engine, session_factory, session_scope
 from storage.documents import (
+    Lookahead,
     latest_page,
+    look_ahead,
     mark_missing,
     raw_hash,
     store_attachment_blob,
@@ -79,8 +81,9 @@ class ItemStore:
         results = [Stored() for _ in jobs]
         try:
             with session_scope(self.sessions) as session:
+                ahead = _look_ahead(session, jobs)
                 for job, result in zip(jobs, results, strict=True):
-                    store_job(session, job, result.counts)
+                    store_job(session, job, result.counts, ahead)
                     # every flush walks every object the session holds: without this a batch
                     # of n pages would cost n² (the rows are written, only forgotten)
                     session.flush()
@@ -104,14 +107,23 @@ class ItemStore:
         return stored
 
 
-def store_job(session: Session, job: StoreJob, counts: Counter[str]) -> None:
+def _look_ahead(session: Session, jobs: list[StoreJob]) -> Lookahead | None:
+    """The batch's lookups asked at once (storage.documents.Lookahead), for its parsed pages."""
+    pages = [(job.source_id, job.item.analysis.snapshot) for job in jobs
+             if isinstance(job.item, DetailPage) and job.item.analysis is not None
+             and job.item.analysis.snapshot is not None]
+    return look_ahead(session, pages) if len(pages) > 1 else None
+
+
+def store_job(session: Session, job: StoreJob, counts: Counter[str],
+              lookahead: Lookahead | None = None) -> None:
     """Store one item in the session's transaction and count it for the run."""
     item, source_id, run_id = job.item, job.source_id, job.run_id
     if isinstance(item, ListingPage):
         counts["pages_fetched"] += 1
     elif isinstance(item, DetailPage):
         counts["pages_fetched"] += 1
-        _store_detail(session, item, source_id, run_id, counts)
+        _store_detail(session, item, source_id, run_id, counts, lookahead)
     elif isinstance(item, NotModified):
         counts["pages_fetched"] += 1
         counts["not_modified"] += 1
@@ -134,7 +146,7 @@ def record_error(session: Session, run_id: int | None, source_id: int, url: str,
 
 
 def _store_detail(session: Session, item: DetailPage, source_id: int, run_id: int | None,
-                  counts: Counter[str]) -> None:
+                  counts: Counter[str], lookahead: Lookahead | None = None) -> None:
     entries, files = resolve_attachments(item.attachments, item.previous_attachments)
     fetched_hash = raw_hash(item.body)
     key = canonical_key(item.url)
@@ -165,7 +177,7 @@ def _store_detail(session: Session, item: DetailPage, source_id: int, run_id: in
         snapshot.attachments = entries
         snapshot.content_hash = content_hash(snapshot.title, snapshot.normalized_text,
                                              snapshot.structure, entries)
-    _store(session, snapshot, files, item.attachments, source_id, run_id, counts)
+    _store(session, snapshot, files, item.attachments, source_id, run_id, counts, lookahead)
 
 
 def _store_not_modified(session: Session, item: NotModified, source_id: int, run_id: int | None,
@@ -194,12 +206,13 @@ def _store_not_modified(session: Session, item: NotModified, source_id: int, run
 
 
 def _store(session: Session, snapshot: Any, files: list[Any], fetched: list[FetchedAttachment],
-           source_id: int, run_id: int | None, counts: Counter[str]) -> None:
+           source_id: int, run_id: int | None, counts: Counter[str],
+           lookahead: Lookahead | None = None) -> None:
     for file in files:
         store_attachment_blob(session, content_hash=file.content_hash, raw=file.raw,
                               mime=file.mime, text=file.text, text_status=file.text_status,
                               text_error=file.text_error, url=file.url)
-    outcome = store_snapshot(session, source_id, snapshot, run_id=run_id)
+    outcome = store_snapshot(session, source_id, snapshot, run_id=run_id, lookahead=lookahead)
     _record_attachment_problems(session, fetched, source_id, run_id, counts)
     counts["documents_seen"] += 1
     if outcome.status == "new":

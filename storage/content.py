@@ -571,13 +571,15 @@ class _Writer:
 
 def store_contents(conn: Executor, *, text: str, normalized_text: str, structure: bytes, raw: bytes,
                    encoding: str | None, previous: ContentIds | None, source_id: int,
-                   document_id: int, writes: Writes | None = None) -> StoredContents:
+                   document_id: int, writes: Writes | None = None,
+                   known_texts: dict[bytes, int | None] | None = None) -> StoredContents:
     """Store the contents of a new version (each blob only if new) and return their ids.
 
     ``previous``: the blobs of the document's previous version, when it has one. ``structure``:
     the JSON bytes (``structure_json``). Register ``sketch`` keys once the version has an id.
     ``writes``: where the new blobs are written (storage.writes; the caller sends them), else
-    they are written before this returns.
+    they are written before this returns. ``known_texts``: text digests looked up ahead (the
+    id of the stored text, or None), each used once (storage.documents.Lookahead).
 
     A text is looked up by digest among all texts (a text is stored once whatever documents and
     sources share it); the other contents only among those of the version they are compared
@@ -593,7 +595,10 @@ def store_contents(conn: Executor, *, text: str, normalized_text: str, structure
     digests["normalized"] = digests["text"] if n == t else digest(n)
     digests["page"] = digest(page)
     existing: dict[bytes, int] = {}
-    text_id = _SELECT_TEXT.scalar(conn, {"digest": digests["text"]})
+    if known_texts is not None and digests["text"] in known_texts:
+        text_id = known_texts.pop(digests["text"])
+    else:
+        text_id = _SELECT_TEXT.scalar(conn, {"digest": digests["text"]})
     if text_id is not None:
         existing[digests["text"]] = text_id
     keys: list[int] | None = None

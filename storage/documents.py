@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -13,8 +14,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
-from storage.content import ContentIds, register_sketch, store_contents, structure_json
-from storage.models import AttachmentBlob, Document, DocumentUrl, SourceRow, Version, utcnow
+from storage.content import ContentIds, digest, register_sketch, store_contents, structure_json
+from storage.models import AttachmentBlob, Blob, Document, DocumentUrl, SourceRow, Version, utcnow
 from storage.prepared import Prepared
 from storage.writes import PreparedInsert, Writes
 
@@ -88,15 +89,20 @@ _document_urls = DocumentUrl.__table__
 _LATEST_SEQ = (select(func.max(_versions.c.seq)).where(_versions.c.document_id == _documents.c.id)
                .correlate(_documents).scalar_subquery())
 # the document and its latest version (as latest_version finds it), in one query
-_SELECT_STORED = Prepared(
+_STORED = (
     select(_documents.c.id, _documents.c.url, _versions.c.id.label("version_id"), _versions.c.seq,
            _versions.c.content_hash, _versions.c.text_id, _versions.c.normalized_id,
            _versions.c.page_id)
     .outerjoin(_versions, and_(_versions.c.document_id == _documents.c.id,
                                _versions.c.seq == _LATEST_SEQ))
-    .where(_documents.c.source_id == bindparam("source_id"),
-           _documents.c.canonical_key == bindparam("canonical_key"))
+    .where(_documents.c.source_id == bindparam("source_id"))
 )
+_SELECT_STORED = Prepared(_STORED.where(_documents.c.canonical_key == bindparam("canonical_key")))
+# the same, for the pages of a batch (Lookahead)
+_SELECT_STORED_MANY = (_STORED.add_columns(_documents.c.canonical_key)
+                       .where(_documents.c.canonical_key.in_(bindparam("keys", expanding=True))))
+_SELECT_TEXTS = (select(Blob.digest, func.min(Blob.id)).where(
+    Blob.digest.in_(bindparam("digests", expanding=True)), Blob.aux_id.is_(None)).group_by(Blob.digest))
 _INSERT_DOCUMENT = PreparedInsert(_documents)
 _UPDATE_DOCUMENT = Prepared(update(_documents).where(_documents.c.id == bindparam("document_id")))
 _INSERT_VERSION = PreparedInsert(_versions)
@@ -105,16 +111,51 @@ _SELECT_URL = Prepared(select(_document_urls.c.id).where(_document_urls.c.docume
 _INSERT_URL = Prepared(insert(_document_urls))
 
 
+@dataclass
+class Lookahead:
+    """What storing a batch's pages asks the database first (the stored document, whether its
+    text is stored), asked for the whole batch at once: two queries instead of two a page. An
+    answer is used once; asked again (the same document or text twice in a batch), the
+    database answers, with what the batch stored since."""
+
+    stored: dict[tuple[int, str], Any] = field(default_factory=dict)
+    texts: dict[bytes, int | None] = field(default_factory=dict)
+
+
+def look_ahead(session: Session, pages: Sequence[tuple[int, SnapshotLike]]) -> Lookahead:
+    """The Lookahead of some (source id, snapshot) pairs, to give store_snapshot."""
+    session.flush()
+    conn = session.connection()
+    ahead = Lookahead()
+    by_source: dict[int, set[str]] = {}
+    for source_id, snapshot in pages:
+        by_source.setdefault(source_id, set()).add(snapshot.canonical_key)
+        ahead.texts[digest(snapshot.text.encode("utf-8"))] = None
+    for source_id, keys in by_source.items():
+        ahead.stored.update(((source_id, key), None) for key in keys)
+        for row in conn.execute(_SELECT_STORED_MANY, {"source_id": source_id, "keys": sorted(keys)}):
+            ahead.stored[(source_id, row.canonical_key)] = row
+    if ahead.texts:
+        ahead.texts.update((bytes(key), int(blob_id)) for key, blob_id in
+                           conn.execute(_SELECT_TEXTS, {"digests": list(ahead.texts)}))
+    return ahead
+
+
 def store_snapshot(
     session: Session, source_id: int, snapshot: SnapshotLike, *, run_id: int | None = None,
-    now: datetime | None = None,
+    now: datetime | None = None, lookahead: Lookahead | None = None,
 ) -> StoreOutcome:
-    """Store a fetched page: touch when unchanged, else write the next Version."""
+    """Store a fetched page: touch when unchanged, else write the next Version. ``lookahead``:
+    the batch's answers asked ahead (look_ahead)."""
     now = now or utcnow()
     # what the session holds unwritten goes first, as the ORM query this replaced autoflushed it
     session.flush()
     conn = session.connection()
-    stored = _SELECT_STORED.first(conn, {"source_id": source_id, "canonical_key": snapshot.canonical_key})
+    key = (source_id, snapshot.canonical_key)
+    if lookahead is not None and key in lookahead.stored:
+        stored = lookahead.stored.pop(key)
+    else:
+        stored = _SELECT_STORED.first(conn, {"source_id": source_id, "canonical_key": snapshot.canonical_key})
     seen = {"last_seen_at": now, "missing_count": 0, "status": "active", "etag": snapshot.etag,
             "last_modified": snapshot.last_modified, "raw_hash": raw_hash(snapshot.raw),
             "last_fetched_at": now}
@@ -147,7 +188,7 @@ def store_snapshot(
         conn, text=snapshot.text, normalized_text=snapshot.normalized_text,
         structure=structure, raw=snapshot.raw, encoding=snapshot.encoding,
         previous=_content_ids(previous), source_id=source_id, document_id=document_id,
-        writes=writes,
+        writes=writes, known_texts=lookahead.texts if lookahead is not None else None,
     )
     version_id = writes.insert(_INSERT_VERSION, {
         "document_id": document_id, "seq": version_count, "fetched_at": now, "crawl_run_id": run_id,

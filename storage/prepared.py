@@ -99,7 +99,7 @@ class _Form:
         return values
 
 
-def _execute(conn: Connection, sql: str, values: Any, *, many: bool = False,
+def execute_sql(conn: Connection, sql: str, values: Any, *, many: bool = False,
              plan_each_time: bool = False) -> Any:
     """A cursor of the connection that ran ``sql``; a driver error raised as SQLAlchemy's."""
     cursor = conn.connection.cursor()
@@ -130,6 +130,10 @@ class Prepared:
             form = self._forms[key] = _Form(self.statement, conn, keys)
         return form
 
+    def form(self, conn: Connection, params: Mapping[str, Any]) -> _Form:
+        """The compiled form that runs these parameters (its ``sql``, its ``parameters()``)."""
+        return self._form(conn, frozenset(params))
+
     def runs_as_compiled(self, conn: Connection, params: Any, many: bool = False) -> bool:
         """Whether ``run`` (``run_many`` with ``many``) of these parameters goes straight to the
         cursor, without Connection.execute."""
@@ -143,7 +147,7 @@ class Prepared:
         form = self._form(conn, frozenset(params))
         if not form.usable:
             return None
-        return _execute(conn, form.sql, form.parameters(params), plan_each_time=self.plan_each_time), form
+        return execute_sql(conn, form.sql, form.parameters(params), plan_each_time=self.plan_each_time), form
 
     def _first_row(self, conn: Connection, params: Mapping[str, Any]) -> tuple[Any, _Form | None]:
         """(the first row, the form that ran it), or (SQLAlchemy's first row, None)."""
@@ -184,7 +188,7 @@ class Prepared:
         if not form.usable or any(frozenset(r) != frozenset(rows[0]) for r in rows):
             conn.execute(self.statement, [dict(r) for r in rows])
             return
-        _execute(conn, form.sql, [form.parameters(r) for r in rows], many=True).close()
+        execute_sql(conn, form.sql, [form.parameters(r) for r in rows], many=True).close()
 
     def all(self, conn: Connection, params: Mapping[str, Any]) -> list[Any]:
         """Every row (named fields)."""

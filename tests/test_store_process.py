@@ -182,3 +182,30 @@ def test_a_killed_storage_process_costs_no_item(db_url, sessions, run_ids) -> No
         store.close()
     docs, versions, reasons = _stored(sessions)
     assert docs == versions == len(pages) and reasons == []
+
+
+def test_a_batch_asks_its_lookups_once_and_still_sees_what_it_stored(db_url, sessions, run_ids) -> None:
+    """A batch asks the database for its documents and texts at once (storage.documents.
+    Lookahead); a document or a text met twice in the batch is then seen as the batch stored
+    it: the same page again is unchanged, the same text is stored once."""
+    import copy
+
+    pages = _pages(3)
+    again = copy.deepcopy(pages[0])  # the same page, fetched twice in one batch
+    same_text = copy.deepcopy(pages[2])
+    # another page, same text: lines too short to be sketched, so that only its digest finds it
+    short = "特此通知。\n附件:名单\n二〇二四年三月"
+    pages[1].analysis.snapshot.text = same_text.analysis.snapshot.text = short
+    store = ItemStore.open(db_url)
+    try:
+        results = store.write(_jobs([pages[0], pages[1], again, same_text], run_ids))
+        assert store.transactions == 1  # one transaction: nothing failed and was written again
+    finally:
+        store.close()
+    assert all(r.error is None for r in results)
+    counts = sum((r.counts for r in results), Counter())
+    assert (counts["documents_new"], counts["unchanged"]) == (3, 1)
+    with session_scope(sessions) as s:
+        texts = dict(s.execute(select(Document.url, Version.text_id).join(Version)).all())
+        assert s.scalar(select(func.count(Version.id))) == 3
+    assert texts[pages[1].url] == texts[same_text.url]
