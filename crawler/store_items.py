@@ -108,7 +108,11 @@ class ItemStore:
 
 
 def _look_ahead(session: Session, jobs: list[StoreJob]) -> Lookahead | None:
-    """The batch's lookups asked at once (storage.documents.Lookahead), for its parsed pages."""
+    """The batch's lookups asked at once (storage.documents.Lookahead), for its parsed pages;
+    not on SQLite, in-process, where a query a page costs a few µs and SQLAlchemy's IN query
+    for the batch more."""
+    if session.get_bind().dialect.name == "sqlite":
+        return None
     pages = [(job.source_id, job.item.analysis.snapshot) for job in jobs
              if isinstance(job.item, DetailPage) and job.item.analysis is not None
              and job.item.analysis.snapshot is not None]
