@@ -208,10 +208,6 @@ class _RecentPages:
             while len(self._items) > self.most:
                 self._items.popitem(last=False)
 
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-
 
 _recent_pages = _RecentPages()
 
@@ -435,15 +431,9 @@ _INSERT_SKETCH = Prepared(
 _INSERT_BLOB = PreparedInsert(Blob.__table__)
 
 
-def register_sketch(conn: Executor, version_id: int, keys: Sequence[int],
-                    writes: Writes | None = None) -> None:
-    """Make a version's text findable by the near-duplicates to come (with ``writes``: sent
-    with them)."""
-    rows = [{"key": k, "version_id": version_id} for k in keys]
-    if writes is not None:
-        writes.run_many(_INSERT_SKETCH, rows)
-    elif rows:
-        _INSERT_SKETCH.run_many(_core(conn), rows)
+def register_sketch(writes: Writes, version_id: int, keys: Sequence[int]) -> None:
+    """Make a version's text findable by the near-duplicates to come, with the page's writes."""
+    writes.run_many(_INSERT_SKETCH, [{"key": k, "version_id": version_id} for k in keys])
 
 
 def _content_ids(row: Any) -> ContentIds | None:
@@ -571,14 +561,14 @@ class _Writer:
 
 def store_contents(conn: Executor, *, text: str, normalized_text: str, structure: bytes, raw: bytes,
                    encoding: str | None, previous: ContentIds | None, source_id: int,
-                   document_id: int, writes: Writes | None = None,
+                   document_id: int, writes: Writes,
                    known_texts: dict[bytes, int | None] | None = None) -> StoredContents:
     """Store the contents of a new version (each blob only if new) and return their ids.
 
     ``previous``: the blobs of the document's previous version, when it has one. ``structure``:
     the JSON bytes (``structure_json``). Register ``sketch`` keys once the version has an id.
-    ``writes``: where the new blobs are written (storage.writes; the caller sends them), else
-    they are written before this returns. ``known_texts``: text digests looked up ahead (the
+    ``writes``: where the new blobs are written (storage.writes; the caller sends them).
+    ``known_texts``: text digests looked up ahead (the
     id of the stored text, or None), each used once (storage.documents.Lookahead).
 
     A text is looked up by digest among all texts (a text is stored once whatever documents and
@@ -635,8 +625,7 @@ def store_contents(conn: Executor, *, text: str, normalized_text: str, structure
         chains = _Chains(conn, refs.values())
     for key, blob_id in chains.digests.items():
         existing.setdefault(key, blob_id)
-    own_writes = writes is None
-    writer = _Writer(writes if writes is not None else Writes(conn), digests, existing)
+    writer = _Writer(writes, digests, existing)
     bases = {name: chains.base(ref, root=similar is None) for name, ref in refs.items()
              if writer.known(name) is None}
     base_content = chains.read(conn, [blob_id for blob_id, _ in bases.values()])
@@ -658,8 +647,6 @@ def store_contents(conn: Executor, *, text: str, normalized_text: str, structure
     page_id, _ = writer.put("page", page, aux=(text_id, t), base=base("page"))
     if text_root and keys is None:
         keys = sketch(text)
-    if own_writes:
-        writer.writes.send()
     _recent_pages.put(conn, source_id, page_id, digests["page"])
     return StoredContents(ContentIds(text_id, normalized_id, page_id),
                           keys if text_root and keys else [])

@@ -198,7 +198,7 @@ def store_snapshot(
         "last_modified": snapshot.last_modified, "text_id": contents.ids.text_id,
         "normalized_id": contents.ids.normalized_id, "page_id": contents.ids.page_id,
     })
-    register_sketch(conn, version_id, contents.sketch, writes)
+    register_sketch(writes, version_id, contents.sketch)
     writes.send()
     return StoreOutcome("new" if stored is None else "changed", document_id, version_id,
                         previous.version_id if previous is not None else None)

@@ -100,11 +100,12 @@ class _Form:
 
 
 def execute_sql(conn: Connection, sql: str, values: Any, *, many: bool = False,
-             plan_each_time: bool = False) -> Any:
+                plan_each_time: bool = False) -> Any:
     """A cursor of the connection that ran ``sql``; a driver error raised as SQLAlchemy's."""
     cursor = conn.connection.cursor()
     try:
-        if plan_each_time and not many and conn.dialect.driver == "psycopg":  # psycopg 3 prepares, no other does
+        # psycopg 3 prepares a statement run five times on the server; no other driver does
+        if plan_each_time and not many and conn.dialect.driver == "psycopg":
             cursor.execute(sql, values, prepare=False)
         else:
             (cursor.executemany if many else cursor.execute)(sql, values)
@@ -131,17 +132,9 @@ class Prepared:
         return form
 
     def form(self, conn: Connection, params: Mapping[str, Any]) -> _Form:
-        """The compiled form that runs these parameters (its ``sql``, its ``parameters()``)."""
+        """The compiled form that runs these parameters (its ``sql``, its ``parameters()``; not
+        ``usable``: ``run`` leaves them to Connection.execute)."""
         return self._form(conn, frozenset(params))
-
-    def runs_as_compiled(self, conn: Connection, params: Any, many: bool = False) -> bool:
-        """Whether ``run`` (``run_many`` with ``many``) of these parameters goes straight to the
-        cursor, without Connection.execute."""
-        rows = params if many else [params]
-        if not rows:
-            return True
-        keys = frozenset(rows[0])
-        return self._form(conn, keys).usable and all(frozenset(r) == keys for r in rows)
 
     def _run(self, conn: Connection, params: Mapping[str, Any]) -> tuple[Any, _Form] | None:
         form = self._form(conn, frozenset(params))

@@ -92,21 +92,21 @@ class Writes:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self.pool = _pool(conn)
-        self._queued: list[tuple[Prepared, Any, bool]] = []
+        self._queued: list[tuple[Prepared, Mapping[str, Any]]] = []
 
     def insert(self, statement: PreparedInsert, values: Mapping[str, Any]) -> int:
         """Insert a row; its id."""
         if self.pool is None:
             return int(statement.returning.scalar(self.conn, values))
         row_id = self.pool.take(self.conn, statement.table)
-        self._queued.append((statement.plain, {"id": row_id, **values}, False))
+        self._queued.append((statement.plain, {"id": row_id, **values}))
         return row_id
 
     def run(self, statement: Prepared, values: Mapping[str, Any]) -> None:
         if self.pool is None:
             statement.run(self.conn, values)
         else:
-            self._queued.append((statement, values, False))
+            self._queued.append((statement, values))
 
     def run_many(self, statement: Prepared, rows: Sequence[Mapping[str, Any]]) -> None:
         if not rows:
@@ -114,15 +114,14 @@ class Writes:
         if self.pool is None:
             statement.run_many(self.conn, rows)
         else:
-            self._queued.append((statement, rows, True))
+            self._queued.extend((statement, row) for row in rows)
 
     def send(self) -> None:
         """Send what is kept, in one statement when it can be; an error is raised here."""
-        queued, self._queued = self._queued, []
-        writes = [(statement, row) for statement, values, many in queued
-                  for row in (values if many else [values])]
-        if len(writes) > 1 and all(statement.runs_as_compiled(self.conn, row) for statement, row in writes):
-            sql, params = _together(self.conn, writes)
+        writes, self._queued = self._queued, []
+        forms = [statement.form(self.conn, row) for statement, row in writes]
+        if len(writes) > 1 and all(form.usable for form in forms):
+            sql, params = _together(forms, [row for _, row in writes])
             execute_sql(self.conn, sql, params).close()
             return
         # one write, or one that SQLAlchemy must run (a form this cannot compile)
@@ -135,10 +134,10 @@ _PARAMETER = re.compile(r"%\((\w+)\)s")
 _combined: dict[tuple[Any, ...], str] = {}
 
 
-def _together(conn: Connection, writes: list[tuple[Prepared, Mapping[str, Any]]]) -> tuple[str, dict[str, Any]]:
-    """One statement that makes every write: ``WITH w0 AS (…), w1 AS (…) … SELECT 1``, the
-    parameters of write i renamed ``w{i}_…``."""
-    forms = [statement.form(conn, row) for statement, row in writes]
+def _together(forms: list[Any], rows: list[Mapping[str, Any]]) -> tuple[str, dict[str, Any]]:
+    """One statement that makes every write (the compiled ``forms`` of storage.prepared, run
+    with ``rows``): ``WITH w0 AS (…), w1 AS (…) … SELECT 1``, the parameters of write i renamed
+    ``w{i}_…``."""
     shape = tuple(id(form) for form in forms)
     sql = _combined.get(shape)
     if sql is None:
@@ -146,6 +145,6 @@ def _together(conn: Connection, writes: list[tuple[Prepared, Mapping[str, Any]]]
                  for i, form in enumerate(forms)]
         sql = _combined[shape] = "WITH " + ", ".join(parts) + " SELECT 1"
     params: dict[str, Any] = {}
-    for i, (form, (_, row)) in enumerate(zip(forms, writes, strict=True)):
+    for i, (form, row) in enumerate(zip(forms, rows, strict=True)):
         params.update((f"w{i}_{key}", value) for key, value in form.parameters(row).items())
     return sql, params

@@ -25,6 +25,7 @@ from alembic import op
 # The conversion is the storing code itself (one way to write a blob, not two that may drift);
 # what it writes, blob format 1, is the format every later version of that code must read.
 from storage.content import ContentIds, read_blobs, register_sketch, split_page, store_contents
+from storage.writes import Writes
 
 revision: str = "0004"
 down_revision: str | None = "0003"
@@ -101,18 +102,20 @@ def upgrade() -> None:
                        versions.c.page_id.is_not(None))
                 .order_by(versions.c.seq.desc()).limit(1)
             ).first()
+            writes = Writes(conn)
             stored = store_contents(
                 conn, text=_unzip(row.text).decode("utf-8"),
                 normalized_text=_unzip(row.normalized_text).decode("utf-8"),
                 structure=_unzip(row.structure),  # 0003 wrote it as storage.content does
                 raw=_unzip(row.raw), encoding=row.encoding,
                 previous=ContentIds(*previous) if previous is not None else None,
-                source_id=row.source_id, document_id=row.document_id,
+                source_id=row.source_id, document_id=row.document_id, writes=writes,
             )
+            register_sketch(writes, row.id, stored.sketch)
+            writes.send()  # the blobs, before the version refers to them
             conn.execute(versions.update().where(versions.c.id == row.id).values(
                 text_id=stored.ids.text_id, normalized_id=stored.ids.normalized_id,
                 page_id=stored.ids.page_id))
-            register_sketch(conn, row.id, stored.sketch)
         last = rows[-1].id
 
     with op.batch_alter_table("versions") as batch:
