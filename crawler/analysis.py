@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import pickle
 from typing import TYPE_CHECKING, Any
 
 from crawler.extract.attachments import Attachment
 from crawler.extract.errors import ExtractionError
+from crawler.jobs import analysis_workers
 from crawler.snapshot import Snapshot, build_snapshot
 
 if TYPE_CHECKING:
@@ -106,17 +106,12 @@ def warm_up() -> None:
         logger.debug("warm-up failed", exc_info=True)
 
 
-def default_workers() -> int:
-    """One worker per core but one (the reactor and storage need a core of their own)."""
-    return max((os.cpu_count() or 1) - 1, 0)
-
-
 class Analyser:
     """Runs ``analyse`` inline for the first pages, then in ``workers`` processes
     (crawler.analysis_channel), each page to the worker holding the fewest."""
 
     def __init__(self, workers: int | None = None, *, inline_pages: int = INLINE_PAGES) -> None:
-        self.workers = default_workers() if workers is None else max(int(workers), 0)
+        self.workers = analysis_workers(workers)
         self.inline_pages = inline_pages
         self.analysed = 0
         self._channels: list[WorkerChannel] = []

@@ -20,19 +20,15 @@ import logging
 import os
 import pickle
 import subprocess
-import sys
-from pathlib import Path
 
+from crawler import analysis_worker, prestart
 from crawler.analysis import Analysis
 from crawler.analysis_worker import HEADER, frame
-from crawler.children import sigint_ignored
 
 logger = logging.getLogger(__name__)
 
 WORKER_DIED = "extraction error: the page analysis worker died"
 READ_SIZE = 1 << 20
-# the directory that holds the crawler package, for a worker started from an uninstalled checkout
-_IMPORT_ROOT = str(Path(__file__).resolve().parent.parent)
 
 
 # An answer (the texts and the structure's JSON) is some 70 KB: through a pipe of the default
@@ -55,15 +51,11 @@ def _widen(fd: int) -> None:
 class WorkerChannel:
     """One worker process and the pages it holds, on one event loop."""
 
-    command = [sys.executable, "-m", "crawler.analysis_worker"]
-
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Raises OSError when the worker cannot be started at all."""
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (_IMPORT_ROOT, env.get("PYTHONPATH")) if p)
-        with sigint_ignored():  # a Ctrl-C is the crawl process's to handle (crawler.children)
-            self.process = subprocess.Popen(list(self.command), stdin=subprocess.PIPE,
-                                            stdout=subprocess.PIPE, env=env)
+        """Takes the worker started with the crawl (crawler.prestart), else starts one; raises
+        OSError when the worker cannot be started at all."""
+        self.process = prestart.take_worker() or analysis_worker.spawn()
+        logger.info("page analysis: a worker process (pid %d)", self.process.pid)
         assert self.process.stdin is not None and self.process.stdout is not None
         self.loop = loop
         self._out = self.process.stdin.fileno()

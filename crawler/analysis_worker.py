@@ -16,10 +16,26 @@ from __future__ import annotations
 import os
 import pickle
 import struct
+import subprocess
 import sys
+from pathlib import Path
 from typing import BinaryIO
 
 HEADER = struct.Struct(">I")
+COMMAND = (sys.executable, "-m", "crawler.analysis_worker")
+# the directory that holds the crawler package, for a worker started from an uninstalled checkout
+_IMPORT_ROOT = str(Path(__file__).resolve().parent.parent)
+
+
+def spawn() -> subprocess.Popen[bytes]:
+    """Start a worker, deaf to Ctrl-C (crawler.children), its stdin and stdout piped to us.
+    Raises OSError when it cannot start at all."""
+    from crawler.children import sigint_ignored
+
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (_IMPORT_ROOT, env.get("PYTHONPATH")) if p)
+    with sigint_ignored():
+        return subprocess.Popen(list(COMMAND), stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
 
 
 def frame(payload: bytes) -> bytes:

@@ -11,11 +11,11 @@ import os
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Any
 
 from crawler import analysis
 from crawler.analysis import close_shared
+from crawler.jobs import CRAWL_OPTIONS, SOURCES_AT_ONCE, CrawlJob
 from crawler.pipelines import ProgressFn
 from crawler.process_gc import settle_gc
 from crawler.sources import Source
@@ -30,42 +30,6 @@ SPIDERS: dict[str, type[PolicySpider]] = {
     "html_pages": HtmlPagesSpider,
     "gkmlpt_api": GkmlptApiSpider,
 }
-
-# Options of the [crawl] config table and the Scrapy settings they set.
-CRAWL_OPTIONS = {
-    "download_delay": "DOWNLOAD_DELAY",
-    "concurrency_per_domain": "CONCURRENT_REQUESTS_PER_DOMAIN",
-    "obey_robots": "ROBOTSTXT_OBEY",
-    "autothrottle": "AUTOTHROTTLE_ENABLED",
-    "timeout": "DOWNLOAD_TIMEOUT",
-    "retry_times": "RETRY_TIMES",
-    "user_agent": "USER_AGENT",
-    "max_download_bytes": "DOWNLOAD_MAXSIZE",
-    "retry_backoff": "RETRY_BACKOFF_BASE",  # seconds before the first retry, doubled each time
-    "retry_backoff_max": "RETRY_BACKOFF_MAX",
-    "redirect_max": "REDIRECT_MAX_TIMES",
-    "concurrency": "CONCURRENT_REQUESTS",
-    "attachment_max_bytes": "POLICYWATCH_ATTACHMENT_MAXSIZE",
-    "fetch_attachments": "POLICYWATCH_FETCH_ATTACHMENTS",
-    "workers": "POLICYWATCH_WORKERS",  # page-analysis processes: "auto" (cores - 1) or a number
-    "sources_at_once": "POLICYWATCH_SOURCES_AT_ONCE",  # sources crawled at the same time
-}
-
-# Sources crawled at the same time by one `policywatch crawl`; the others wait their turn. Every
-# source crawling at once has its own Scrapy crawler, connection pool and database engine:
-# 300 sources at once took 756 MB and 1,526 open files, past the usual limit of 1,024.
-SOURCES_AT_ONCE = 32
-
-
-@dataclass
-class CrawlJob:
-    source: Source
-    source_id: int
-    run_id: int
-    urls: list[str] = field(default_factory=list)  # set: fetch these URLs only
-    # set: share the crawl with other workers through this Redis (crawler.distributed)
-    redis_url: str | None = None
-
 
 def base_settings(database_url: str, progress: ProgressFn | None) -> dict[str, Any]:
     return {

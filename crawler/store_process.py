@@ -4,11 +4,13 @@ Storing a page is CPU work in Python (SQLAlchemy, compression, JSON): in a threa
 process it took the interpreter lock from the reactor about half of the time, and the two
 threads together used one core. A crawl of more than a few pages therefore hands its batches to
 one storage process (one: SQLite takes one writer at a time, and one process keeps the order in
-which a crawl stores its pages). Small crawls (the demo, a --url recrawl) store in the crawl
-process: starting a process costs more than storing twenty pages.
+which a crawl stores its pages). A crawl starts it before loading Scrapy (crawler.prestart);
+a --url recrawl (a page or two) stores in the crawl process; where none was started early, the
+twenty-first item starts one.
 
 The storage process starts in the background; until it says it is ready, batches are written in
-the crawl process, so a crawl never waits for it. If it dies (killed, out of memory), the batch
+the crawl process, so a crawl never waits for it. One never given a batch is killed at the end
+rather than waited for (it may still be loading). If it dies (killed, out of memory), the batch
 it held is written again, item by item, in the crawl process, and the next batches get a new
 storage process: a killed process costs time, not pages.
 """
@@ -19,11 +21,17 @@ import logging
 import multiprocessing
 import threading
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from crawler import prestart
 from crawler.children import ignore_sigint, sigint_ignored
 from crawler.process_gc import settle_gc
-from crawler.store_items import ItemStore, Stored, StoreJob
+
+if TYPE_CHECKING:
+    from crawler.store_items import Stored, StoreJob
+
+# The storage itself (SQLAlchemy and the store) is imported where it is used, not here: the crawl
+# starts this process (crawler.prestart) before it loads them.
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +47,8 @@ def _serve(conn: Connection, database_url: str) -> None:
     """The storage process: batches in, one list of outcomes out per batch, until None."""
     # the crawl process ends this one by closing the pipe, once every batch it sent is stored
     ignore_sigint()
+    from crawler.store_items import ItemStore
+
     store = ItemStore.open(database_url)
     settle_gc()
     try:
@@ -68,6 +78,7 @@ class StoreProcess:
         self.process.start()
         child.close()
         self._ready = False
+        self.batches = 0  # batches given to it
 
     @property
     def pid(self) -> int | None:
@@ -84,6 +95,7 @@ class StoreProcess:
         return self._ready
 
     def write(self, jobs: list[StoreJob]) -> list[Stored]:
+        self.batches += 1
         try:
             self.conn.send(jobs)
             results: list[Stored] = self.conn.recv()
@@ -102,6 +114,12 @@ class StoreProcess:
             self.process.join()
         self.conn.close()
 
+    def kill(self) -> None:
+        """End a process that holds no work (never given a batch) without waiting for it."""
+        self.process.kill()
+        self.process.join()
+        self.conn.close()
+
 
 class SharedStore:
     """Where a crawl process's batches are written: in this process for the first items, then
@@ -109,6 +127,8 @@ class SharedStore:
     source), which take turns."""
 
     def __init__(self, database_url: str, *, use_process: bool, inline_items: int = INLINE_ITEMS) -> None:
+        from crawler.store_items import ItemStore
+
         self.database_url = database_url
         self.use_process = use_process
         self.inline_items = inline_items
@@ -116,7 +136,10 @@ class SharedStore:
         self.items = 0  # items announced by note_item
         self.lock = threading.Lock()  # one batch at a time
         self._process_lock = threading.Lock()  # guards _process: never held while writing
-        self._process: StoreProcess | None = None
+        # one started with the crawl (crawler.prestart), when there is one
+        self._process: StoreProcess | None = prestart.take_store(database_url) if use_process else None
+        if self._process is not None:
+            logger.info("storage: the storage process started with the crawl (pid %s)", self._process.pid)
         self.users = 0
         self.remote_batches = 0  # batches the storage process stored
 
@@ -165,7 +188,8 @@ class SharedStore:
             with self._process_lock:
                 process, self._process = self._process, None
             if process is not None:
-                process.close()
+                # one never given a batch (a small crawl) may still be loading: nothing to wait for
+                process.close() if process.batches else process.kill()
             self.local.close()
 
 

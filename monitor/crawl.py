@@ -11,11 +11,11 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from crawler.pipelines import ProgressFn
-from crawler.runner import CRAWL_OPTIONS, SOURCES_AT_ONCE, CrawlJob, run_jobs
+from crawler import prestart
+from crawler.jobs import CRAWL_OPTIONS, SOURCES_AT_ONCE, CrawlJob, analysis_workers
 from crawler.sources import Source
 from monitor.config import Config, ConfigError
 from monitor.detect import detect_run
@@ -23,6 +23,9 @@ from storage.db import check_schema, make_engine, session_factory, session_scope
 from storage.documents import ensure_source
 from storage.models import CrawlRun, utcnow
 from storage.runs import OPEN, errors_of_run, start_run
+
+if TYPE_CHECKING:
+    from crawler.pipelines import ProgressFn
 
 
 @dataclass
@@ -91,11 +94,18 @@ def crawl(config: Config, sources: list[Source], *, urls: list[str] | None = Non
             run = start_run(session, row.id, "url" if urls else trigger, queued=index >= at_once)
             jobs.append(CrawlJob(source=source, source_id=row.id, run_id=run.id,
                                  urls=list(urls or []), redis_url=redis_url))
+    if not urls and workers != 0:
+        # a --url crawl is a page or two: the crawl process stores and reads them itself
+        prestart.start(config.database_url, analysis_workers(workers))
     try:
+        from crawler.runner import run_jobs  # Scrapy and Twisted: loaded while the helpers start
+
         unstarted = run_jobs(config.database_url, jobs, overrides=overrides, progress=progress)
     except KeyboardInterrupt:
         _mark_interrupted(sessions, [job.run_id for job in jobs])
         raise
+    finally:
+        prestart.discard()
     _mark_interrupted(sessions, unstarted, "stopped before this source's turn came")
     reports = []
     for job in jobs:

@@ -81,6 +81,19 @@ def sessions(db_url: str) -> Iterator[object]:
 
 
 @pytest.fixture
+def run_ids(sessions: object) -> tuple[int, int]:
+    """A source and an open run in it, for storing items by hand: (source id, run id)."""
+    from storage.db import session_scope
+    from storage.documents import ensure_source
+    from storage.runs import start_run
+
+    with session_scope(sessions) as s:
+        source = ensure_source(s, "by-hand", "html_pages", {})
+        run = start_run(s, source.id)
+        return source.id, run.id
+
+
+@pytest.fixture
 def replica() -> Iterator[object]:
     from replica.server import ReplicaServer
 

@@ -162,9 +162,9 @@ def _one_page_times(analyser: Analyser, times: int) -> list:
 
 
 def _with_worker_command(monkeypatch, command: list[str]) -> None:
-    from crawler.analysis_channel import WorkerChannel
+    from crawler import analysis_worker
 
-    monkeypatch.setattr(WorkerChannel, "command", command)
+    monkeypatch.setattr(analysis_worker, "COMMAND", tuple(command))
 
 
 def test_workers_that_die_at_start_hand_the_pages_to_this_process(monkeypatch, caplog) -> None:

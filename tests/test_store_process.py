@@ -9,7 +9,6 @@ import threading
 import time
 from collections import Counter
 
-import pytest
 from sqlalchemy import func, select
 
 from crawler.analysis import analyse
@@ -20,9 +19,7 @@ from crawler.store_process import SharedStore
 from replica.catalog import build_catalog
 from replica.render import detail_page
 from storage.db import session_scope
-from storage.documents import ensure_source
 from storage.models import Document, FetchError, Version
-from storage.runs import start_run
 
 
 def _pages(limit: int, offset: int = 0) -> list[DetailPage]:
@@ -42,14 +39,6 @@ def _broken_page() -> DetailPage:
     item.url = "http://127.0.0.1:1/bug.html"
     item.analysis.snapshot.structure = {"tasks": {"a set", "is not JSON"}}
     return item
-
-
-@pytest.fixture
-def run_ids(sessions) -> tuple[int, int]:
-    with session_scope(sessions) as s:
-        source = ensure_source(s, "by-hand", "html_pages", {})
-        run = start_run(s, source.id)
-        return source.id, run.id
 
 
 def _jobs(items, run_ids) -> list[StoreJob]:
