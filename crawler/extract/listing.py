@@ -12,6 +12,7 @@ from lxml.cssselect import CSSSelector
 
 from .dates import find_date
 from .encoding import decode_html
+from .hanweb import RecordsRequest, datastore_texts, next_records_request, records_of
 from .htmltext import (
     DOCUMENT,
     HtmlElement,
@@ -29,9 +30,6 @@ _PAGE_LINK_RE = re.compile(r"(?:^|/)index_(\d+)\.s?html?$", re.I)
 _CREATE_PAGE_RE = re.compile(
     r"createPageHTML\(\s*['\"]?(\d+)['\"]?\s*,\s*['\"]?(\d+)['\"]?\s*,\s*['\"]([\w-]+)['\"]\s*,\s*['\"](\w+)['\"]")
 _ROW_TAGS = frozenset({"li", "tr", "dd", "dt", "p"})
-# Hanweb list pages (Zhejiang, Jiangsu, Shandong…) carry their first records as HTML in the
-# CDATA of <script type="text/xml"><datastore><recordset><record>…</record>, not in the page.
-_DATASTORE_RECORD_RE = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.S)
 _COUNT_HREF_LINKS = etree.XPath("count(descendant::a[@href])")
 _FIRST_HREF_LINK = etree.XPath("descendant::a[@href][1]")
 
@@ -52,6 +50,8 @@ class Listing:
 
     items: list[ListItem] = field(default_factory=list)
     next_urls: list[str] = field(default_factory=list)
+    # the POST for a Hanweb column's next records (crawler.extract.hanweb), same-host
+    next_records: RecordsRequest | None = None
 
 
 @lru_cache(maxsize=64)
@@ -208,29 +208,31 @@ def _next_urls(root: HtmlElement, base: str, next_selector: str | None, template
 
 
 def extract_listing(url: str, body: bytes, content_type: str | None = None, *, item_selector: str | None = None,
-                    next_selector: str | None = None) -> Listing:
-    """Read a list page's detail links and pagination; URLs come out absolute, next pages same-host."""
+                    next_selector: str | None = None, records: RecordsRequest | None = None) -> Listing:
+    """Read a list page's detail links and pagination; URLs come out absolute, next pages same-host.
+
+    ``records``: the body answers this POST for a Hanweb column's records (a bare datastore)."""
     text, _ = decode_html(body, content_type)
     root = parse_html(text)
     base_tag = next((tag for tag in root.iter("base") if tag.get("href") is not None), None)
     base = urljoin(url, base_tag.get("href")) if base_tag is not None else url
     templates = has_templates(root)
-    items = _items(root, base, item_selector, templates)
-    records = _datastore_records(root)
-    if records is not None:
+    if records is not None:  # the proxy's answer: its records are all there is
+        scripts: list[str] = []
+        stores = [text]
+        items: list[ListItem] = []
+    else:
+        scripts = [script.text or "" for script in root.iter("script")]
+        stores = datastore_texts(scripts)
+        items = _items(root, base, item_selector, templates)
+    record_html = records_of(stores)
+    if record_html:
+        fragment = parse_html("<html><body>" + "".join(record_html) + "</body></html>")
         seen = {canonical_key(item.url) for item in items}
-        items += [item for item in _items(records, base, item_selector, False)
+        items += [item for item in _items(fragment, base, item_selector, False)
                   if canonical_key(item.url) not in seen]
-    return Listing(items=items, next_urls=_next_urls(root, base, next_selector, templates))
-
-
-def _datastore_records(root: HtmlElement) -> HtmlElement | None:
-    """The records of a Hanweb datastore script, parsed as one HTML fragment, or None."""
-    records: list[str] = []
-    for script in root.iter("script"):
-        text = script.text or ""
-        if "<datastore" in text:
-            records.extend(_DATASTORE_RECORD_RE.findall(text))
-    if not records:
-        return None
-    return parse_html("<html><body>" + "".join(records) + "</body></html>")
+    more = next_records_request(stores, scripts, base, len(record_html), records)
+    if more is not None and urlsplit(more.url).netloc.lower() != urlsplit(base).netloc.lower():
+        more = None
+    next_urls = [] if records is not None else _next_urls(root, base, next_selector, templates)
+    return Listing(items=items, next_urls=next_urls, next_records=more)

@@ -1,4 +1,5 @@
-"""Walk HTML list pages (index.html → index_2.html …) and request every detail page they link."""
+"""Walk HTML list pages (index.html → index_2.html …, or a Hanweb column's record POSTs) and
+request every detail page they link."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 import scrapy
 from scrapy.http import Response
 
+from crawler.extract.hanweb import RecordsRequest
 from crawler.extract.listing import extract_listing
 from crawler.items import FetchFailure, ListingPage
 from crawler.sources import HtmlPagesSource
@@ -25,12 +27,19 @@ class HtmlPagesSpider(PolicySpider):
         return scrapy.Request(url, callback=self.parse_list, errback=self.listing_failed_cb,
                               priority=10)
 
-    def parse_list(self, response: Response) -> Iterator[Any]:
+    def _records_request(self, records: RecordsRequest) -> scrapy.Request:
+        """A Hanweb column's next records: a form POST, as the site's own script sends it."""
+        return scrapy.FormRequest(records.url, formdata=list(records.form), callback=self.parse_list,
+                                  errback=self.listing_failed_cb, priority=10,
+                                  cb_kwargs={"records": records})
+
+    def parse_list(self, response: Response, records: RecordsRequest | None = None) -> Iterator[Any]:
         self.list_pages += 1
         try:
             listing = extract_listing(
                 response.url, response.body, _content_type(response),
                 item_selector=self.source.item_selector, next_selector=self.source.next_selector,
+                records=records,
             )
         except Exception as exc:  # a garbage list page: recorded, the crawl goes on
             self.listing_failed = True
@@ -44,13 +53,14 @@ class HtmlPagesSpider(PolicySpider):
             if request is not None:
                 yield request
         if not self.may_stop_paging(len(in_scope), known):
-            for next_url in listing.next_urls:
-                if not self.in_scope(next_url):
-                    continue
+            following = [self._list_request(u) for u in listing.next_urls if self.in_scope(u)]
+            if listing.next_records is not None and self.in_scope(listing.next_records.url):
+                following.append(self._records_request(listing.next_records))
+            for request in following:
                 if self.list_pages >= self.source.max_pages:
                     self.listing_truncated = True
                     break
-                yield self._list_request(next_url)
+                yield request
         # Last: in a distributed crawl this item marks the page done, so everything it led to
         # must already be queued when it does.
         yield ListingPage(url=response.url, items=len(listing.items), known=known)
