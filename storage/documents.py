@@ -295,18 +295,41 @@ class KnownDocument:
     attachments: list[dict[str, Any]] = field(default_factory=list)
 
 
-def validators_for_source(session: Session, source_id: int) -> dict[str, KnownDocument]:
-    """Every stored document of a source by canonical key, with its validators (for conditional
-    GETs) and its latest version's attachment entries (for conditional attachment GETs)."""
-    rows = session.execute(
-        select(Document.canonical_key, Document.etag, Document.last_modified,
-               Document.last_fetched_at, Document.raw_hash, Version.attachments)
-        .outerjoin(Version, and_(Version.document_id == Document.id,
-                                 Version.seq == Document.version_count))
-        .where(Document.source_id == source_id)
-    )
+# keys asked for at once: well under SQLite's limit on a statement's parameters (32,766)
+KEYS_PER_QUERY = 500
+
+
+def _known_rows(session: Session, source_id: int, keys: Sequence[str] | None) -> dict[str, KnownDocument]:
+    query = (select(Document.canonical_key, Document.etag, Document.last_modified,
+                    Document.last_fetched_at, Document.raw_hash, Version.attachments)
+             .outerjoin(Version, and_(Version.document_id == Document.id,
+                                      Version.seq == Document.version_count))
+             .where(Document.source_id == source_id))
+    if keys is not None:
+        query = query.where(Document.canonical_key.in_(keys))
     return {key: KnownDocument(etag, modified, fetched, raw, list(atts or []))
-            for key, etag, modified, fetched, raw, atts in rows}
+            for key, etag, modified, fetched, raw, atts in session.execute(query)}
+
+
+def validators_for_keys(session: Session, source_id: int, keys: Sequence[str]) -> dict[str, KnownDocument]:
+    """The stored documents of a source among ``keys`` (canonical keys), with their validators
+    (for conditional GETs) and their latest version's attachment entries (for conditional
+    attachment GETs). Keys not stored are absent."""
+    found: dict[str, KnownDocument] = {}
+    wanted = sorted(set(keys))
+    for start in range(0, len(wanted), KEYS_PER_QUERY):
+        found.update(_known_rows(session, source_id, wanted[start:start + KEYS_PER_QUERY]))
+    return found
+
+
+def validators_for_source(session: Session, source_id: int) -> dict[str, KnownDocument]:
+    """``validators_for_keys`` for every stored document of the source, in one query."""
+    return _known_rows(session, source_id, None)
+
+
+def count_documents(session: Session, source_id: int) -> int:
+    """How many documents a source has stored."""
+    return int(session.scalar(select(func.count(Document.id)).where(Document.source_id == source_id)) or 0)
 
 
 @dataclass(frozen=True)

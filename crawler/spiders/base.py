@@ -2,9 +2,10 @@
 turned into recorded FetchFailures.
 
 Spiders stay thin: they decide what to request and pass responses on. Extraction and storage
-happen in crawler.extract, crawler.snapshot and the pipeline. At start a spider asks storage once
-for what it knows of its source (validators, raw hashes, attachments) and how to walk it (a full
-sweep or an incremental walk).
+happen in crawler.extract, crawler.snapshot and the pipeline. At start a spider asks storage how
+to walk its source (a full sweep or an incremental walk) and what it knows of the documents it
+will meet (validators, raw hashes, attachments): all of them for a full sweep, list page by list
+page for an incremental walk (crawler.known).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from crawler.analysis import shared_analyser
 from crawler.extract.attachments import Attachment, guess_mime
 from crawler.extract.keys import canonical_key
 from crawler.items import DetailPage, FetchedAttachment, FetchFailure, NotModified
+from crawler.known import KnownDocuments
 from crawler.sources import Source
 
 logger = logging.getLogger(__name__)
@@ -75,7 +77,7 @@ class PolicySpider(scrapy.Spider):
         self.listing_truncated = False
         self.listing_stopped_early = False  # an incremental walk stopped at a known page
         self.full_sweep = True
-        self.known: dict[str, Any] = {}  # canonical key -> storage.documents.KnownDocument
+        self.known = KnownDocuments()  # nothing stored, until load_state says otherwise
         self._detail_keys: set[str] = set()
         self.list_pages = 0
 
@@ -98,7 +100,7 @@ class PolicySpider(scrapy.Spider):
         if not database_url or self.source_id is None or self.run_id is None:
             return
         from storage.db import make_engine, session_factory, session_scope
-        from storage.documents import validators_for_source
+        from storage.documents import count_documents
         from storage.runs import begin_crawl
 
         engine = make_engine(database_url)
@@ -106,15 +108,27 @@ class PolicySpider(scrapy.Spider):
             with session_scope(session_factory(engine)) as session:
                 plan = begin_crawl(session, self.source_id, self.run_id,
                                    full_sweep_every=self.source.full_sweep_every)
-                self.known = validators_for_source(session, self.source_id)
+                stored = count_documents(session, self.source_id)
             self.full_sweep = plan.full_sweep
+            self.known = KnownDocuments(database_url, self.source_id, stored=stored)
+            if plan.full_sweep and self.conditional:  # a --url recrawl never asks
+                self.known.load_all()
             logger.info("%s: %s walk (%s), %d known documents", self.name,
-                        "full" if plan.full_sweep else "incremental", plan.reason, len(self.known))
+                        "full" if plan.full_sweep else "incremental", plan.reason, stored)
         finally:
             engine.dispose()
 
+    def closed(self, reason: str | None) -> None:
+        self.known.close()
+
     def is_known(self, url: str) -> bool:
         return canonical_key(url) in self.known
+
+    def look_up(self, urls: list[str]) -> None:
+        """Ask storage about a list page's documents at once, before they are counted or
+        requested (crawler.known)."""
+        if self.conditional:
+            self.known.prefetch(canonical_key(url) for url in urls)
 
     def may_stop_paging(self, items: int, known: int) -> bool:
         """An incremental walk stops after a list page that brought only known documents."""
@@ -148,6 +162,7 @@ class PolicySpider(scrapy.Spider):
         # (one per middleware) that each page's wait for its analysis suspends and resumes.
         key = response.meta.get("policywatch_key") or canonical_key(response.url)
         known = self.known.get(key) if self.conditional else None
+        self.known.forget(key)  # answered: the entry is not needed again
         previous = list(known.attachments) if known is not None else []
         if response.status == 304:
             item: Any = NotModified(url=response.url, previous_attachments=previous)

@@ -68,6 +68,7 @@ class GkmlptApiSpider(PolicySpider):
                                reason=f"unreadable gkmlpt list: {type(exc).__name__}: {exc}"[:500])
             return
         seen: set[str] = state["seen"]
+        self.look_up([urljoin(self.source.site + "/", article.url) for article in result.articles])
         added = 0
         fresh_in_scope = 0
         known = 0

@@ -47,6 +47,7 @@ class HtmlPagesSpider(PolicySpider):
                                reason=f"unreadable list page: {type(exc).__name__}: {exc}"[:500])
             return
         in_scope = [item for item in listing.items if self.in_scope(item.url)]
+        self.look_up([item.url for item in in_scope])
         known = sum(1 for item in in_scope if self.is_known(item.url))
         for item in in_scope:
             request = self.detail_request(item.url, title=item.title)

@@ -1,0 +1,91 @@
+"""What storage knows of a source's documents, asked for as the crawl meets them.
+
+A crawl needs, for each document it lists, whether it is stored and with which validators (a
+conditional GET), raw hash (the same bytes are not read again) and attachments. A spider used to
+load that for every document of its source at start: 600 bytes and 25 µs a document, so 60 MB
+and 2.5 s for a source of 100,000 documents, on every crawl, even an incremental one that walks
+three list pages. Now an incremental walk asks for a list page's documents at once when it reads
+the page (one query per page, on the crawl's thread: 1-2 ms), and memory follows the walk, not
+the store. A full sweep, which meets every document, loads them all at once, as before: one
+query for all costs less than one a page (measured on a sweep of 10,000: 0.25 s against 1.0 s of
+the crawl's thread). Either way a document's entry is dropped once its page is answered.
+
+A detail page whose list page another process read (a distributed crawl) is asked for alone.
+A source with nothing stored (a first crawl) is never asked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from storage.documents import KnownDocument
+
+
+class KnownDocuments:
+    """A source's stored documents, by canonical key, looked up on demand."""
+
+    def __init__(self, database_url: str | None = None, source_id: int | None = None, *,
+                 stored: int = 0) -> None:
+        self.source_id = source_id
+        self.stored = stored  # documents of the source stored when the crawl began
+        self._engine: Any = None
+        self._sessions: Any = None
+        if database_url is not None and source_id is not None and stored > 0:
+            from storage.db import make_engine, session_factory
+
+            self._engine = make_engine(database_url)
+            self._sessions = session_factory(self._engine)
+        self._entries: dict[str, KnownDocument | None] = {}  # None: asked, not stored
+        self._complete = False  # every stored document was loaded: a key not held is not stored
+        self.queries = 0
+
+    def load_all(self) -> None:
+        """Load every stored document of the source at once (a full sweep meets them all)."""
+        if self._sessions is None:
+            return
+        from storage.db import session_scope
+        from storage.documents import validators_for_source
+
+        with session_scope(self._sessions) as session:
+            self._entries.update(validators_for_source(session, int(self.source_id or 0)))
+        self.queries += 1
+        self._complete = True
+
+    def prefetch(self, keys: Iterable[str]) -> None:
+        """Ask for every key not asked for yet, at once."""
+        if self._sessions is None or self._complete:
+            return
+        wanted = [key for key in dict.fromkeys(keys) if key not in self._entries]
+        if not wanted:
+            return
+        from storage.db import session_scope
+        from storage.documents import validators_for_keys
+
+        with session_scope(self._sessions) as session:
+            found = validators_for_keys(session, int(self.source_id or 0), wanted)
+        self.queries += 1
+        for key in wanted:
+            self._entries[key] = found.get(key)
+
+    def get(self, key: str) -> KnownDocument | None:
+        """The stored document's entry, asked for now if its list page did not."""
+        if key not in self._entries:
+            self.prefetch([key])
+        return self._entries.get(key)
+
+    def __contains__(self, key: str) -> bool:
+        return self.get(key) is not None
+
+    def forget(self, key: str) -> None:
+        """The document's page is answered: its entry is not needed again."""
+        self._entries.pop(key, None)
+
+    def __len__(self) -> int:  # entries held now
+        return len(self._entries)
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = self._sessions = None
