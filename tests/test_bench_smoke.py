@@ -98,3 +98,15 @@ def test_sources_bench_smoke() -> None:
     assert result["statuses"] == {"ok": 3} and result["errors"] == 0
     assert result["documents"] == 60  # 20 a list page, each source its own
     assert result["seconds"] > 0 and result["peak_rss_mb"] > 0 and result["max_fds"] > 0
+
+
+def test_known_bench_smoke(capsys) -> None:
+    """The walk holds 21 pages' entries whatever the source's size; loading all holds them all."""
+    from bench.known_bench import main
+
+    assert main(["--docs", "420,2000"]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| 420 ") or line.startswith("| 2,000 ")]
+    assert len(rows) == 2
+    kept = [[float(cell.split("MB")[0].split(",")[-1]) for cell in row.split("|")[2:4]] for row in rows]
+    assert kept[1][0] > 3 * kept[0][0]  # all of a source grows with it
+    assert kept[1][1] < 2 * kept[0][1]  # a walk's does not
