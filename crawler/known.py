@@ -2,9 +2,9 @@
 
 A crawl needs, for each document it lists, whether it is stored and with which validators (a
 conditional GET), raw hash (the same bytes are not read again) and attachments. A spider used to
-load that for every document of its source at start: 600 bytes and 25 µs a document, so 60 MB
-and 2.5 s for a source of 100,000 documents, on every crawl, even an incremental one that walks
-three list pages. Now an incremental walk asks for a list page's documents at once when it reads
+load that for every document of its source at start: 600 bytes and 12 µs a document, so 61 MB
+and 1.2 s for a source of 100,000 documents (bench/known_bench.py), on every crawl, even an
+incremental one that walks three list pages. Now an incremental walk asks for a list page's documents at once when it reads
 the page (one query per page, on the crawl's thread: 1-2 ms), and memory follows the walk, not
 the store. A full sweep, which meets every document, loads them all at once, as before: one
 query for all costs less than one a page (measured on a sweep of 10,000: 0.25 s against 1.0 s of
