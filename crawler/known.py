@@ -16,11 +16,41 @@ A source with nothing stored (a first crawl) is never asked.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from storage.documents import KnownDocument
+
+# One engine per database for every spider of the process, holding one connection: the lookups
+# run on the crawl's one thread, and 32 sources crawling at once must not hold 32 more
+# connections to a PostgreSQL that several workers share (its default limit is 100).
+_engines: dict[str, list[Any]] = {}  # url -> [engine, sessions, users]
+_engines_lock = threading.Lock()
+
+
+def _acquire(database_url: str) -> Any:
+    from storage.db import make_engine, session_factory
+
+    with _engines_lock:
+        entry = _engines.get(database_url)
+        if entry is None:
+            engine = make_engine(database_url, pool_size=1, max_overflow=0)
+            entry = _engines[database_url] = [engine, session_factory(engine), 0]
+        entry[2] += 1
+        return entry[1]
+
+
+def _release(database_url: str) -> None:
+    with _engines_lock:
+        entry = _engines.get(database_url)
+        if entry is None:
+            return
+        entry[2] -= 1
+        if entry[2] <= 0:
+            del _engines[database_url]
+            entry[0].dispose()
 
 
 class KnownDocuments:
@@ -30,13 +60,11 @@ class KnownDocuments:
                  stored: int = 0) -> None:
         self.source_id = source_id
         self.stored = stored  # documents of the source stored when the crawl began
-        self._engine: Any = None
+        self._url: str | None = None
         self._sessions: Any = None
         if database_url is not None and source_id is not None and stored > 0:
-            from storage.db import make_engine, session_factory
-
-            self._engine = make_engine(database_url)
-            self._sessions = session_factory(self._engine)
+            self._url = database_url
+            self._sessions = _acquire(database_url)
         self._entries: dict[str, KnownDocument | None] = {}  # None: asked, not stored
         self._complete = False  # every stored document was loaded: a key not held is not stored
         self.queries = 0
@@ -86,6 +114,6 @@ class KnownDocuments:
         return len(self._entries)
 
     def close(self) -> None:
-        if self._engine is not None:
-            self._engine.dispose()
-            self._engine = self._sessions = None
+        if self._url is not None:
+            _release(self._url)
+            self._url = self._sessions = None

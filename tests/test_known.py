@@ -35,8 +35,8 @@ def _known(db_url, sessions, source_id: int) -> tuple[KnownDocuments, list[str]]
         count = count_documents(s, source_id)
     known = KnownDocuments(db_url, source_id, stored=count)
     statements: list[str] = []
-    if known._engine is not None:
-        event.listen(known._engine, "before_cursor_execute",
+    if known._sessions is not None:
+        event.listen(known._sessions.kw["bind"], "before_cursor_execute",
                      lambda conn, cursor, sql, *rest: statements.append(sql))
     return known, statements
 
@@ -82,7 +82,7 @@ def test_a_full_sweep_loads_every_document_at_once(db_url, sessions, run_ids, st
 def test_a_source_with_nothing_stored_is_never_asked(db_url, sessions, run_ids) -> None:
     known, _ = _known(db_url, sessions, run_ids[0])
     known.prefetch(["127.0.0.1:1/post_1"])
-    assert known.stored == 0 and known._engine is None
+    assert known.stored == 0 and known._sessions is None
     assert known.get("127.0.0.1:1/post_1") is None and known.queries == 0
     known.close()
 
@@ -109,3 +109,23 @@ def test_another_sources_documents_are_not_known(db_url, sessions, run_ids, stor
         assert known.queries == 1 and not any(canonical_key(p.url) in known for p in stored)
     finally:
         known.close()
+
+
+def test_the_sources_of_a_crawl_share_one_connection(db_url, sessions, run_ids, stored) -> None:
+    """32 sources crawling at once must not hold 32 more connections (PostgreSQL's default limit
+    is 100, shared by every worker): their lookups share one engine holding one connection."""
+    from crawler import known as known_module
+
+    first = KnownDocuments(db_url, run_ids[0], stored=len(stored))
+    second = KnownDocuments(db_url, run_ids[0], stored=len(stored))
+    try:
+        assert first._sessions is second._sessions
+        engine = first._sessions.kw["bind"]
+        first.prefetch([canonical_key(stored[0].url)])
+        second.prefetch([canonical_key(stored[1].url)])
+        assert engine.pool.size() == 1 and engine.pool.checkedout() == 0
+    finally:
+        first.close()
+        assert db_url in known_module._engines  # the other still uses it
+        second.close()
+    assert db_url not in known_module._engines
