@@ -16,12 +16,18 @@ A source with nothing stored (a first crawl) is never asked.
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from storage.documents import KnownDocument
+
+logger = logging.getLogger(__name__)
+
+RETRY_AFTER = 30.0  # seconds without asking after a failed lookup (a database that is down)
 
 # One engine per database for every spider of the process, holding one connection: the lookups
 # run on the crawl's one thread, and 32 sources crawling at once must not hold 32 more
@@ -67,6 +73,7 @@ class KnownDocuments:
             self._sessions = _acquire(database_url)
         self._entries: dict[str, KnownDocument | None] = {}  # None: asked, not stored
         self._complete = False  # every stored document was loaded: a key not held is not stored
+        self._quiet_until = 0.0  # monotonic time before which no lookup is tried (after a failure)
         self.queries = 0
 
     def load_all(self) -> None:
@@ -88,11 +95,23 @@ class KnownDocuments:
         wanted = [key for key in dict.fromkeys(keys) if key not in self._entries]
         if not wanted:
             return
+        from sqlalchemy.exc import SQLAlchemyError
+
         from storage.db import session_scope
         from storage.documents import validators_for_keys
 
-        with session_scope(self._sessions) as session:
-            found = validators_for_keys(session, int(self.source_id or 0), wanted)
+        if time.monotonic() < self._quiet_until:
+            return
+        try:
+            with session_scope(self._sessions) as session:
+                found = validators_for_keys(session, int(self.source_id or 0), wanted)
+        except (SQLAlchemyError, OSError) as exc:
+            # the pages are then fetched as if new (in full): more work, no page lost; storage,
+            # which needs the same database, records its own failures
+            logger.warning("could not ask storage what it knows of %d document(s): %s", len(wanted),
+                           str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__)
+            self._quiet_until = time.monotonic() + RETRY_AFTER
+            return
         self.queries += 1
         for key in wanted:
             self._entries[key] = found.get(key)

@@ -129,3 +129,19 @@ def test_the_sources_of_a_crawl_share_one_connection(db_url, sessions, run_ids, 
         assert db_url in known_module._engines  # the other still uses it
         second.close()
     assert db_url not in known_module._engines
+
+
+def test_a_database_that_fails_costs_conditional_gets_not_pages(tmp_path, caplog) -> None:
+    """A lookup that fails (the database gone mid-crawl) must not raise into the spider, which
+    would lose the list page: the documents are then fetched as if new, and no lookup is tried
+    again for a while (each could wait on a dead server)."""
+    broken = tmp_path / "not-a-database.db"
+    broken.write_bytes(b"this is not an SQLite file" * 100)
+    known = KnownDocuments(f"sqlite:///{broken}", 1, stored=1)
+    try:
+        known.prefetch(["127.0.0.1:1/post_1", "127.0.0.1:1/post_2"])
+        assert known.get("127.0.0.1:1/post_1") is None and known.queries == 0
+        assert "could not ask storage what it knows of 2 document(s)" in caplog.text
+        assert caplog.text.count("could not ask storage") == 1  # the get above did not try again
+    finally:
+        known.close()
