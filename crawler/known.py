@@ -7,8 +7,8 @@ and 1.2 s for a source of 100,000 documents (bench/known_bench.py), on every cra
 incremental one that walks three list pages. Now an incremental walk asks for a list page's documents at once when it reads
 the page (one query per page, on the crawl's thread: 1-2 ms), and memory follows the walk, not
 the store. A full sweep, which meets every document, loads them all at once, as before: one
-query for all costs less than one a page (measured on a sweep of 10,000: 0.25 s against 1.0 s of
-the crawl's thread). Either way a document's entry is dropped once its page is answered.
+query for all costs less than one a page (measured on a sweep of 10,000: 0.1-0.25 s against
+1.0 s of the crawl's thread). Either way a document's entry is dropped once its page is answered.
 
 A detail page whose list page another process read (a distributed crawl) is asked for alone.
 A source with nothing stored (a first crawl) is never asked.
