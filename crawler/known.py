@@ -4,11 +4,12 @@ A crawl needs, for each document it lists, whether it is stored and with which v
 conditional GET), raw hash (the same bytes are not read again) and attachments. A spider used to
 load that for every document of its source at start: 600 bytes and 12 µs a document, so 61 MB
 and 1.2 s for a source of 100,000 documents (bench/known_bench.py), on every crawl, even an
-incremental one that walks three list pages. Now an incremental walk asks for a list page's documents at once when it reads
-the page (one query per page, on the crawl's thread: 1-2 ms), and memory follows the walk, not
-the store. A full sweep, which meets every document, loads them all at once, as before: one
-query for all costs less than one a page (measured on a sweep of 10,000: 0.1-0.25 s against
-1.0 s of the crawl's thread). Either way a document's entry is dropped once its page is answered.
+incremental one that walks three list pages. Now an incremental walk asks for a list page's
+documents at once when it reads the page (one query per page, on the crawl's thread: 1-2 ms),
+and memory follows the walk, not the store. A full sweep, which meets every document, loads them
+all at once, as before: one query for all costs less than one a page (measured on a sweep of
+10,000: 0.1-0.25 s against 1.0 s of the crawl's thread). Either way a document's entry is
+dropped once its page is answered.
 
 A detail page whose list page another process read (a distributed crawl) is asked for alone.
 A source with nothing stored (a first crawl) is never asked.
@@ -32,31 +33,38 @@ RETRY_AFTER = 30.0  # seconds without asking after a failed lookup (a database t
 # One engine per database for every spider of the process, holding one connection: the lookups
 # run on the crawl's one thread, and 32 sources crawling at once must not hold 32 more
 # connections to a PostgreSQL that several workers share (its default limit is 100).
-_engines: dict[str, list[Any]] = {}  # url -> [engine, sessions, users]
-_engines_lock = threading.Lock()
+class _Shared:
+    def __init__(self, database_url: str) -> None:
+        from storage.db import make_engine, session_factory
+
+        self.engine = make_engine(database_url, pool_size=1, max_overflow=0)
+        self.sessions = session_factory(self.engine)
+        self.users = 0
+
+
+_shared: dict[str, _Shared] = {}
+_shared_lock = threading.Lock()
 
 
 def _acquire(database_url: str) -> Any:
-    from storage.db import make_engine, session_factory
-
-    with _engines_lock:
-        entry = _engines.get(database_url)
-        if entry is None:
-            engine = make_engine(database_url, pool_size=1, max_overflow=0)
-            entry = _engines[database_url] = [engine, session_factory(engine), 0]
-        entry[2] += 1
-        return entry[1]
+    """The process's session factory for ``database_url``; ``_release`` once per call."""
+    with _shared_lock:
+        shared = _shared.get(database_url)
+        if shared is None:
+            shared = _shared[database_url] = _Shared(database_url)
+        shared.users += 1
+        return shared.sessions
 
 
 def _release(database_url: str) -> None:
-    with _engines_lock:
-        entry = _engines.get(database_url)
-        if entry is None:
+    with _shared_lock:
+        shared = _shared.get(database_url)
+        if shared is None:
             return
-        entry[2] -= 1
-        if entry[2] <= 0:
-            del _engines[database_url]
-            entry[0].dispose()
+        shared.users -= 1
+        if shared.users <= 0:
+            del _shared[database_url]
+            shared.engine.dispose()
 
 
 class KnownDocuments:
@@ -64,7 +72,7 @@ class KnownDocuments:
 
     def __init__(self, database_url: str | None = None, source_id: int | None = None, *,
                  stored: int = 0) -> None:
-        self.source_id = source_id
+        self.source_id = source_id or 0
         self.stored = stored  # documents of the source stored when the crawl began
         self._url: str | None = None
         self._sessions: Any = None
@@ -84,7 +92,7 @@ class KnownDocuments:
         from storage.documents import validators_for_source
 
         with session_scope(self._sessions) as session:
-            self._entries.update(validators_for_source(session, int(self.source_id or 0)))
+            self._entries.update(validators_for_source(session, self.source_id))
         self.queries += 1
         self._complete = True
 
@@ -95,16 +103,16 @@ class KnownDocuments:
         wanted = [key for key in dict.fromkeys(keys) if key not in self._entries]
         if not wanted:
             return
+        if time.monotonic() < self._quiet_until:
+            return
         from sqlalchemy.exc import SQLAlchemyError
 
         from storage.db import session_scope
         from storage.documents import validators_for_keys
 
-        if time.monotonic() < self._quiet_until:
-            return
         try:
             with session_scope(self._sessions) as session:
-                found = validators_for_keys(session, int(self.source_id or 0), wanted)
+                found = validators_for_keys(session, self.source_id, wanted)
         except (SQLAlchemyError, OSError) as exc:
             # the pages are then fetched as if new (in full): more work, no page lost; storage,
             # which needs the same database, records its own failures

@@ -110,8 +110,8 @@ class StoreProcess:
             pass
         self.process.join(timeout=30)
         if self.process.is_alive():
-            self.process.kill()
-            self.process.join()
+            self.kill()
+            return
         self.conn.close()
 
     def kill(self) -> None:

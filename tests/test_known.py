@@ -126,9 +126,9 @@ def test_the_sources_of_a_crawl_share_one_connection(db_url, sessions, run_ids, 
         assert engine.pool.size() == 1 and engine.pool.checkedout() == 0
     finally:
         first.close()
-        assert db_url in known_module._engines  # the other still uses it
+        assert db_url in known_module._shared  # the other still uses it
         second.close()
-    assert db_url not in known_module._engines
+    assert db_url not in known_module._shared
 
 
 def test_a_database_that_fails_costs_conditional_gets_not_pages(tmp_path, caplog) -> None:
