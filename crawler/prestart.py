@@ -1,14 +1,18 @@
 """Start a crawl's helper processes (storage, page analysis) while the crawl process loads.
 
-A crawl process spends its first ~0.8 s on one core: importing Scrapy, Twisted and the parsers,
-building the crawlers, fetching the first list page. Helpers started only when the first pages
-arrive then pay their own start (a Python, its imports, the dictionaries: ~0.4 s of CPU each)
-while both cores are busy crawling. Started here instead, on the core that is idle meanwhile,
-they are ready by the time there is work for them. The crawl takes them (``take_store``,
-``take_worker``) where it would otherwise start its own; ``discard`` ends those it never took
-(a small crawl), without waiting for them to finish loading.
+A crawl process spends its first second or so on one core: importing SQLAlchemy, Scrapy,
+Twisted and the parsers, opening the runs, building the crawlers, fetching the first list page.
+Helpers started only when the first pages arrive then pay their own start (a Python, its
+imports, the dictionaries: ~0.4 s of CPU each) while both cores are busy crawling. Started here
+instead, on the core that is idle meanwhile, they are ready by the time there is work for them.
+The crawl takes them (``take_store``, ``take_worker``) where it would otherwise start its own;
+``discard`` ends those it never took (a small crawl, a database that cannot be opened), without
+waiting for them to finish loading.
 
-This module stays light (no Scrapy, no SQLAlchemy): it runs before they are imported.
+``monitor.crawl`` calls ``start`` once the config is checked and before anything heavy is
+imported: the CLI and the crawl's orchestration load no SQLAlchemy, storage or Scrapy at module
+level (tests/test_prestart.py checks it), so helpers start ~0.07 s after the command does.
+This module stays light too.
 """
 
 from __future__ import annotations

@@ -49,7 +49,10 @@ def _serve(conn: Connection, database_url: str) -> None:
     ignore_sigint()
     from crawler.store_items import ItemStore
 
-    store = ItemStore.open(database_url)
+    try:
+        store = ItemStore.open(database_url)
+    except Exception:  # noqa: BLE001 - a URL the crawl process rejects too, with a one-line error
+        return  # the crawl sees the pipe end and stores in its own process
     settle_gc()
     try:
         conn.send(READY)

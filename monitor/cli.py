@@ -7,13 +7,14 @@ import sys
 from typing import Any
 
 import click
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from monitor.cli_common import common_options, format_option, open_db, parse_since
 from monitor.config import Config, ConfigError
 from monitor.output import single_line, table, to_json
-from storage.db import DatabaseError, redact, session_scope
-from storage.documents import NotFound
+
+# SQLAlchemy and the storage are imported by the commands that use them, not here: `crawl`
+# starts its helper processes before it loads them (crawler.prestart), and a helper started by
+# multiprocessing imports this module again.
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ def init(config: Config) -> None:
     Example:
       policywatch init --config policywatch.toml
     """
-    from storage.db import upgrade
+    from storage.db import redact, upgrade
 
     upgrade(config.database_url)
     click.echo(f"database ready: {redact(config.database_url)}")
@@ -177,6 +178,7 @@ def sources_list(config: Config, builtin: bool, fmt: str) -> None:
 
 
 def _last_runs(config: Config) -> dict[str, dict[str, Any]]:
+    from storage.db import DatabaseError, session_scope
     from storage.documents import list_sources
     from storage.runs import last_run
 
@@ -218,6 +220,7 @@ def documents_list(config: Config, source: str | None, status: str | None, limit
     Example:
       policywatch documents list --source gdii-notices --format json
     """
+    from storage.db import session_scope
     from storage.documents import list_documents
 
     sessions = open_db(config)
@@ -249,6 +252,7 @@ def history(config: Config, doc: str, fmt: str) -> None:
       policywatch history 12
     """
     from storage.content import load_contents
+    from storage.db import session_scope
     from storage.documents import resolve_document, versions_of
 
     sessions = open_db(config)
@@ -286,6 +290,7 @@ def show(config: Config, doc: str, seq: int | None, fmt: str) -> None:
       policywatch show 3 --format json
     """
     from crawler.document import format_structure
+    from storage.db import session_scope
     from storage.documents import resolve_document, version_or_latest
 
     sessions = open_db(config)
@@ -318,6 +323,7 @@ def changes(config: Config, since: str | None, source: str | None, types: tuple[
       policywatch changes --type task_added --type new_edition --format json
     """
     from monitor.events import EVENT_TYPES
+    from storage.db import session_scope
     from storage.events import query_events
 
     for t in types:
@@ -389,22 +395,38 @@ def main(argv: list[str] | None = None) -> None:
     except click.ClickException as exc:
         click.echo(f"error: {exc.format_message()}", err=True)
         sys.exit(exc.exit_code)
-    except (ConfigError, DatabaseError, NotFound) as exc:
+    except ConfigError as exc:
         click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
-    except OperationalError as exc:
-        click.echo(f"error: database: {single_line(exc.orig)}", err=True)
-        sys.exit(2)
-    except SQLAlchemyError as exc:
-        click.echo(f"error: database: {single_line(exc)}", err=True)
         sys.exit(2)
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         sys.exit(130)
-    except OSError as exc:
-        click.echo(f"error: {exc}", err=True)
+    except Exception as exc:
+        line = _error_line(exc)
+        if line is None:
+            raise
+        click.echo(line, err=True)
         sys.exit(2)
     sys.exit(0)
+
+
+def _error_line(exc: Exception) -> str | None:
+    """The one line for an error that is the user's or the database's, not a bug (None)."""
+    # imported here, not at the top (see there); an error of theirs means they are loaded
+    from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+    from storage.db import DatabaseError
+    from storage.documents import NotFound
+
+    if isinstance(exc, DatabaseError | NotFound):
+        return f"error: {exc}"
+    if isinstance(exc, OperationalError):
+        return f"error: database: {single_line(exc.orig)}"
+    if isinstance(exc, SQLAlchemyError):
+        return f"error: database: {single_line(exc)}"
+    if isinstance(exc, OSError):
+        return f"error: {exc}"
+    return None
 
 
 if __name__ == "__main__":

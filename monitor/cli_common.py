@@ -10,7 +10,6 @@ from typing import Any
 import click
 
 from monitor.config import Config, load_config
-from storage.db import check_schema, make_engine, session_factory
 
 
 def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -36,6 +35,8 @@ def format_option(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def open_db(config: Config) -> Any:
+    from storage.db import check_schema, make_engine, session_factory  # not at import (monitor.cli)
+
     engine = make_engine(config.database_url)
     check_schema(engine)
     return session_factory(engine)

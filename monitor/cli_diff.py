@@ -10,8 +10,6 @@ import click
 from monitor.cli_common import common_options, open_db
 from monitor.config import Config
 from monitor.output import single_line, table, to_json
-from storage.db import session_scope
-from storage.documents import NotFound, get_version, resolve_document, version_or_latest
 
 
 def _write(text: str, out: str | None) -> None:
@@ -50,6 +48,8 @@ def diff(config: Config, doc: str, seq_from: int | None, seq_to: int | None, fmt
     from monitor.detect import version_view
     from monitor.diff_html import render_diff_html
     from monitor.textdiff import diff_stats, unified_diff
+    from storage.db import session_scope
+    from storage.documents import NotFound, get_version, resolve_document, version_or_latest
 
     sessions = open_db(config)
     with session_scope(sessions) as session:
@@ -95,6 +95,8 @@ def compare(config: Config, doc_a: str, doc_b: str, fmt: str, out: str | None) -
     from monitor.compare import compare_editions
     from monitor.detect import version_view
     from monitor.diff_html import render_diff_html
+    from storage.db import session_scope
+    from storage.documents import resolve_document, version_or_latest
 
     sessions = open_db(config)
     with session_scope(sessions) as session:

@@ -18,11 +18,9 @@ from crawler import prestart
 from crawler.jobs import CRAWL_OPTIONS, SOURCES_AT_ONCE, CrawlJob, analysis_workers
 from crawler.sources import Source
 from monitor.config import Config, ConfigError
-from monitor.detect import detect_run
-from storage.db import check_schema, make_engine, session_factory, session_scope
-from storage.documents import ensure_source
-from storage.models import CrawlRun, utcnow
-from storage.runs import OPEN, errors_of_run, start_run
+
+# SQLAlchemy, the storage and the detection are imported where they are used: a crawl starts its
+# helper processes first (crawler.prestart), and they load on the other core meanwhile.
 
 if TYPE_CHECKING:
     from crawler.pipelines import ProgressFn
@@ -83,29 +81,38 @@ def crawl(config: Config, sources: list[Source], *, urls: list[str] | None = Non
         raise ConfigError(f"[crawl] sources_at_once must be a number ≥ 1, not {at_once!r}")
     if redis_url:
         check_redis(redis_url)
-    engine = make_engine(config.database_url)
-    check_schema(engine)
-    sessions = session_factory(engine)
-    jobs: list[CrawlJob] = []
-    with session_scope(sessions) as session:
-        for index, source in enumerate(sources):
-            row = ensure_source(session, source.name, source.kind, source.describe())
-            # past the first sources_at_once, a source waits for its turn: its run is "queued"
-            run = start_run(session, row.id, "url" if urls else trigger, queued=index >= at_once)
-            jobs.append(CrawlJob(source=source, source_id=row.id, run_id=run.id,
-                                 urls=list(urls or []), redis_url=redis_url))
     if not urls and workers != 0:
         # a --url crawl is a page or two: the crawl process stores and reads them itself
         prestart.start(config.database_url, analysis_workers(workers))
     try:
-        from crawler.runner import run_jobs  # Scrapy and Twisted: loaded while the helpers start
+        from storage.db import check_schema, make_engine, session_factory, session_scope
+        from storage.documents import ensure_source
+        from storage.runs import start_run
 
-        unstarted = run_jobs(config.database_url, jobs, overrides=overrides, progress=progress)
-    except KeyboardInterrupt:
-        _mark_interrupted(sessions, [job.run_id for job in jobs])
-        raise
+        engine = make_engine(config.database_url)
+        check_schema(engine)
+        sessions = session_factory(engine)
+        jobs: list[CrawlJob] = []
+        with session_scope(sessions) as session:
+            for index, source in enumerate(sources):
+                row = ensure_source(session, source.name, source.kind, source.describe())
+                # past the first sources_at_once, a source waits for its turn: its run is "queued"
+                run = start_run(session, row.id, "url" if urls else trigger, queued=index >= at_once)
+                jobs.append(CrawlJob(source=source, source_id=row.id, run_id=run.id,
+                                     urls=list(urls or []), redis_url=redis_url))
+        try:
+            from crawler.runner import run_jobs  # Scrapy and Twisted: loaded while the helpers start
+
+            unstarted = run_jobs(config.database_url, jobs, overrides=overrides, progress=progress)
+        except KeyboardInterrupt:
+            _mark_interrupted(sessions, [job.run_id for job in jobs])
+            raise
     finally:
         prestart.discard()
+    from monitor.detect import detect_run
+    from storage.models import CrawlRun
+    from storage.runs import OPEN, errors_of_run
+
     _mark_interrupted(sessions, unstarted, "stopped before this source's turn came")
     reports = []
     for job in jobs:
@@ -131,6 +138,10 @@ def crawl(config: Config, sources: list[Source], *, urls: list[str] | None = Non
 def _mark_interrupted(sessions: Any, run_ids: list[int],
                       message: str = "interrupted before the crawl started") -> None:
     """Runs a stopped crawl never started end as interrupted, not left running."""
+    from storage.db import session_scope
+    from storage.models import CrawlRun, utcnow
+    from storage.runs import OPEN
+
     with session_scope(sessions) as session:
         for run_id in run_ids:
             run = session.get(CrawlRun, run_id)

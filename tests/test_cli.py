@@ -34,6 +34,9 @@ def test_init_then_empty_lists(tmp_path: Path) -> None:
         (["crawl", "--url", "not-a-url"], "not an http(s) URL"),
         (["crawl", "--url", "https://example.com/a.html"], "no configured source covers host"),
         (["documents", "list", "--db", "postgresql+psycopg://u:secret@127.0.0.1:1/x"], "database"),
+        # a crawl starts its helper processes before it opens the database: they end quietly
+        (["crawl", "-q", "--db", "postgresql+psycopg://u:secret@127.0.0.1:1/x"], "database"),
+        (["crawl", "-q", "--db", "nosuchdialect://u:secret@host/x"], "database"),
         (["history", "999"], "no stored document matches"),
         (["changes", "--since", "yesterday"], "not an ISO date"),
     ],
@@ -53,6 +56,12 @@ def test_user_mistakes_get_one_line(tmp_path: Path, args: list[str], fragment: s
 
 def test_uninitialised_database_says_run_init(tmp_path: Path) -> None:
     line = one_line_error(run_policywatch("documents", "list", "--db", f"sqlite:///{tmp_path}/new.db"))
+    assert "policywatch init" in line
+    config = tmp_path / "policywatch.toml"
+    config.write_text('[[sources]]\nname = "s"\nkind = "html_pages"\n'
+                      'start_urls = ["http://127.0.0.1:9/index.html"]\n', encoding="utf-8")
+    line = one_line_error(run_policywatch("crawl", "-q", "--config", str(config),
+                                          "--db", f"sqlite:///{tmp_path}/new2.db"))
     assert "policywatch init" in line
 
 

@@ -8,6 +8,7 @@ import asyncio
 import os
 import re
 import signal
+import subprocess
 import sys
 
 import pytest
@@ -128,6 +129,34 @@ def _gone(pid: int) -> bool:
     except ProcessLookupError:
         return True
     return False
+
+
+def test_the_cli_reaches_a_crawl_without_loading_the_database_or_scrapy() -> None:
+    """Helpers start before SQLAlchemy and Scrapy are loaded (that is their point): the CLI and
+    the crawl's orchestration import neither at module level."""
+    code = ("import sys, monitor.cli, monitor.crawl\n"
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'sqlalchemy', 'scrapy', 'twisted', "
+            "'storage', 'lxml', 'zstandard'}))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert result.returncode == 0 and result.stdout.strip() == "[]", result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("db", ["uninitialised", "unknown dialect", "no server"])
+def test_a_crawl_whose_database_fails_ends_the_helpers_it_started(tmp_path, replica_config, db) -> None:
+    """The helpers start before the database is opened: when it cannot be, the command still
+    ends with one line, no traceback (a storage process that cannot open the URL ends quietly),
+    and no helper outlives it."""
+    url = {"uninitialised": f"sqlite:///{tmp_path / 'new.db'}",
+           "unknown dialect": "nosuchdialect://u:p@127.0.0.1/x",
+           "no server": "postgresql+psycopg://u:p@127.0.0.1:1/x"}[db]
+    result = run_policywatch("-v", "crawl", "--config", str(replica_config), "--db", url)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("error: "), result.stderr
+    started = re.search(r"started with the crawl: storage process \[(\d+)\], page-analysis workers "
+                        r"\[([\d, ]*)\]", result.stderr)
+    assert started, result.stderr
+    pids = [int(p) for p in re.findall(r"\d+", started.group(0))]
+    assert len(pids) >= 2 and all(_gone(pid) for pid in pids)
 
 
 def test_a_crawl_with_nothing_new_ends_the_helpers_it_started(replica_config) -> None:

@@ -15,7 +15,7 @@ from crawler.analysis import analyse
 from crawler.items import DetailPage, FetchFailure, ListingPage
 from crawler.pipelines import BatchWriter
 from crawler.store_items import ItemStore, StoreJob
-from crawler.store_process import SharedStore
+from crawler.store_process import SharedStore, StoreProcess
 from replica.catalog import build_catalog
 from replica.render import detail_page
 from storage.db import session_scope
@@ -198,3 +198,15 @@ def test_a_batch_asks_its_lookups_once_and_still_sees_what_it_stored(db_url, ses
         texts = dict(s.execute(select(Document.url, Version.text_id).join(Version)).all())
         assert s.scalar(select(func.count(Version.id))) == 3
     assert texts[pages[1].url] == texts[same_text.url]
+
+
+def test_a_storage_process_that_cannot_open_its_database_ends_quietly(capfd) -> None:
+    """A crawl starts its storage process before it opens the database itself (crawler.prestart):
+    with a URL that cannot be opened the process ends without a traceback, never ready, and the
+    crawl process reports the error in one line of its own."""
+    process = StoreProcess("nosuchdialect://u:p@127.0.0.1/x")
+    process.process.join(timeout=120)
+    assert process.process.exitcode == 0
+    assert not process.ready()
+    process.close()
+    assert "Traceback" not in capfd.readouterr().err
