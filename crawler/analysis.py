@@ -17,6 +17,7 @@ import logging
 import pickle
 from typing import TYPE_CHECKING, Any
 
+from crawler import prestart
 from crawler.extract.attachments import Attachment
 from crawler.extract.errors import ExtractionError
 from crawler.jobs import analysis_workers
@@ -28,7 +29,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 # pages analysed in this process before the workers start: the demo's and the tests' crawls
-# never pay for a worker's start (an interpreter importing the text tools, ~1 s of CPU)
+# never pay for a worker's start (an interpreter importing the text tools, ~1 s of CPU). None
+# when a worker was started with the crawl (crawler.prestart): it has loaded meanwhile.
 INLINE_PAGES = 20
 # Workers in a row that may die before reading a page (they cannot start here: a broken
 # install, an interpreter that cannot import the crawler) before pages are read in this process.
@@ -181,6 +183,8 @@ def shared_analyser(settings: Any) -> Analyser:
     if _shared is None:
         workers = settings.get("POLICYWATCH_WORKERS") if settings is not None else None
         inline = settings.getint("POLICYWATCH_INLINE_PAGES", INLINE_PAGES) if settings is not None else INLINE_PAGES
+        if prestart.workers_waiting():
+            inline = 0  # a worker started with the crawl has loaded while Scrapy did
         _shared = Analyser(None if workers in (None, "auto") else int(workers), inline_pages=inline)
     return _shared
 

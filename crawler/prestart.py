@@ -75,6 +75,12 @@ def take_worker() -> subprocess.Popen[bytes] | None:
         return None
 
 
+def workers_waiting() -> int:
+    """How many page-analysis workers started early are waiting to be taken."""
+    with _lock:
+        return sum(1 for process in _workers if process.poll() is None)
+
+
 def discard() -> None:
     """End the helpers the crawl never took. They hold no work, so they are killed, not waited
     for: one may still be importing."""

@@ -43,6 +43,9 @@ def base_settings(database_url: str, progress: ProgressFn | None) -> dict[str, A
         # start); disabling them in EXTENSIONS would still import them, because Scrapy loads
         # every key of that setting to compare it with the base list
         "EXTENSIONS_BASE": _extensions_base(),
+        # likewise the downloader middlewares a crawl never uses (no cookies, no HTTP cache): the
+        # cookie middleware alone loads tldextract and requests, ~30 ms of every crawl's start
+        "DOWNLOADER_MIDDLEWARES_BASE": _downloader_middlewares_base(),
         "COOKIES_ENABLED": False,
         "ROBOTSTXT_OBEY": True,
         "AUTOTHROTTLE_ENABLED": True,
@@ -95,6 +98,17 @@ def _extensions_base() -> dict[str, int]:
 
     return {path: order for path, order in default_settings.EXTENSIONS_BASE.items()
             if path.rsplit(".", 1)[-1] not in _UNUSED_EXTENSIONS}
+
+
+# Downloader middlewares a crawl never uses: cookies (COOKIES_ENABLED is always off), HTTP cache.
+_UNUSED_DOWNLOADER_MIDDLEWARES = ("CookiesMiddleware", "HttpCacheMiddleware")
+
+
+def _downloader_middlewares_base() -> dict[str, int]:
+    from scrapy.settings import default_settings
+
+    return {path: order for path, order in default_settings.DOWNLOADER_MIDDLEWARES_BASE.items()
+            if path.rsplit(".", 1)[-1] not in _UNUSED_DOWNLOADER_MIDDLEWARES}
 
 
 def source_settings(source: Source) -> dict[str, Any]:
@@ -280,8 +294,12 @@ def warm_up() -> None:
     """Load the text tools and Scrapy's HTTP download handler before the reactor runs: loading
     them on the first page would stall every download. Not the attachment readers: they are
     loaded where an attachment is first read (the storage side), which most crawls never do
-    (loading them here cost 0.11 s of every crawl's start)."""
-    analysis.warm_up()
+    (loading them here cost 0.11 s of every crawl's start). Not the text tools either when a
+    page-analysis worker was started with the crawl: it reads the pages (they load if it dies)."""
+    from crawler import prestart
+
+    if not prestart.workers_waiting():
+        analysis.warm_up()
     _import_from_a_short_stack("scrapy.core.downloader.handlers.http11")
 
 

@@ -13,7 +13,6 @@ from typing import Any
 
 import orjson
 
-from crawler.document import normalize_for_compare, understand
 from crawler.extract.attachment_text import attachment_content_hash, extract_attachment_text
 from crawler.extract.page import Page, extract_page
 from crawler.items import FetchedAttachment
@@ -93,6 +92,10 @@ def content_hash(
     title: str, normalized_text: str, structure: dict[str, Any], attachments: list[dict[str, Any]]
 ) -> str:
     """Hash what a reader would call the document's content, never the page around it."""
+    # the document parsers are imported where they are used: a crawl process unpickles the
+    # workers' snapshots (this module) but never parses a page itself unless a worker fails
+    from crawler.document import normalize_for_compare
+
     meta = structure.get("metadata") or {}
     payload = {
         "title": normalize_for_compare(title or ""),
@@ -124,6 +127,8 @@ def build_snapshot(
     links); ``attachments``: the resolved attachment entries (with content hashes), else the
     page's links with unknown hashes.
     """
+    from crawler.document import normalize_for_compare, understand
+
     if page is None:
         page = extract_page(url, body, content_type)
     structure = understand(page.text, title=page.title, page_metadata=page.metadata)
