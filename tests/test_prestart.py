@@ -70,6 +70,37 @@ def test_the_worker_started_early_reads_the_pages() -> None:
     assert prestart.take_worker() is None
 
 
+def test_with_a_worker_started_early_the_crawl_process_reads_no_page_itself() -> None:
+    """The first pages go to the early worker (it has loaded while Scrapy did), not to this
+    process; without one, the first pages are read here while a worker starts."""
+    from crawler import analysis
+
+    analysis.close_shared()
+    try:
+        assert analysis.shared_analyser(None).inline_pages == analysis.INLINE_PAGES
+        analysis.close_shared()
+        prestart.start(None, 1)
+        assert analysis.shared_analyser(None).inline_pages == 0
+    finally:
+        analysis.close_shared()
+
+
+def test_a_crawl_process_with_early_helpers_never_loads_the_parsers(replica_config, tmp_path) -> None:
+    """A whole crawl of the replica: every page is read by the early worker, so the crawl
+    process never imports the document parsers (nor warms them up)."""
+    modules = tmp_path / "modules.txt"
+    code = ("import atexit, runpy, sys\n"
+            f"atexit.register(lambda: open({str(modules)!r}, 'w').write('\\n'.join(sys.modules)))\n"
+            f"sys.argv = ['monitor', 'crawl', '-q', '--config', {str(replica_config)!r}]\n"
+            "runpy.run_module('monitor', run_name='__main__')\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False,
+                            timeout=240)
+    assert result.returncode == 0, result.stderr
+    loaded = set(modules.read_text().splitlines())
+    assert "crawler.snapshot" in loaded  # the workers' snapshots were received
+    assert not {m for m in loaded if m.startswith("crawler.document")}, sorted(loaded)
+
+
 def test_a_dead_early_worker_is_passed_over(monkeypatch) -> None:
     monkeypatch.setattr(analysis_worker, "COMMAND", (sys.executable, "-c", "raise SystemExit(3)"))
     prestart.start(None, 1)
