@@ -56,6 +56,8 @@ def main(argv: list[str] | None = None) -> int:
             pg_server.stop()
 
     print(f"Machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
+    print("policywatch's bytecode: compiled before the runs, as pip does for an installed package "
+          "(bench.pipeline.precompile)")
     print(f"Command: python bench/aim_bench.py --docs {args.docs} --repeat {args.repeat} --backends {args.backends}\n")
     print("| pair | urlwatch (s) | " + " | ".join(f"{b} (s) | {b} ÷ urlwatch (speed)" for b in backends) + " |")
     print("|---|---|" + "---|---|" * len(backends))

@@ -84,6 +84,7 @@ def test_bench_smoke_sqlite() -> None:
     assert figures["sqlite.changed.events"] == figures["sqlite.changed.expected_events"] == 2
     assert figures["diff.pairs"] == 2
     report = result.markdown
+    assert "policywatch's bytecode: compiled before the runs" in report
     for heading in ("## Floors and peer", "## policywatch", "## Aims", "first crawl: documents/s",
                     "unchanged recrawl, full sweep", "changed recrawl: events / expected",
                     "storage: bytes per document version", "digest of 1,000 events", "Diff (", "Peak RSS",
