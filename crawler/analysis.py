@@ -29,8 +29,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 # pages analysed in this process before the workers start: the demo's and the tests' crawls
-# never pay for a worker's start (an interpreter importing the text tools, ~1 s of CPU). None
-# when a worker was started with the crawl (crawler.prestart): it has loaded meanwhile.
+# never pay for a worker's start (an interpreter importing the text tools, ~1 s of CPU). With a
+# worker started with the crawl (crawler.prestart), none: it has loaded meanwhile.
 INLINE_PAGES = 20
 # Workers in a row that may die before reading a page (they cannot start here: a broken
 # install, an interpreter that cannot import the crawler) before pages are read in this process.

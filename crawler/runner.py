@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from crawler import analysis
+from crawler import analysis, prestart
 from crawler.analysis import close_shared
 from crawler.jobs import CRAWL_OPTIONS, SOURCES_AT_ONCE, CrawlJob
 from crawler.pipelines import ProgressFn
@@ -42,10 +42,11 @@ def base_settings(database_url: str, progress: ProgressFn | None) -> dict[str, A
         # imported (remote control alone imports aiohttp: a sixth of a second of every crawl's
         # start); disabling them in EXTENSIONS would still import them, because Scrapy loads
         # every key of that setting to compare it with the base list
-        "EXTENSIONS_BASE": _extensions_base(),
+        "EXTENSIONS_BASE": _base_without("EXTENSIONS_BASE", _UNUSED_EXTENSIONS),
         # likewise the downloader middlewares a crawl never uses (no cookies, no HTTP cache): the
         # cookie middleware alone loads tldextract and requests, ~30 ms of every crawl's start
-        "DOWNLOADER_MIDDLEWARES_BASE": _downloader_middlewares_base(),
+        "DOWNLOADER_MIDDLEWARES_BASE": _base_without("DOWNLOADER_MIDDLEWARES_BASE",
+                                                     _UNUSED_DOWNLOADER_MIDDLEWARES),
         "COOKIES_ENABLED": False,
         "ROBOTSTXT_OBEY": True,
         "AUTOTHROTTLE_ENABLED": True,
@@ -88,27 +89,19 @@ def base_settings(database_url: str, progress: ProgressFn | None) -> dict[str, A
     }
 
 
-# Extensions a crawl never uses: remote control, telnet console, memory debugger, feed export,
-# spider state (a crawl's state lives in the database).
+# Components a crawl never uses, left out of Scrapy's base lists (see base_settings): remote
+# control, telnet console, memory debugger, feed export, spider state (a crawl's state lives in
+# the database); cookies (COOKIES_ENABLED is always off), HTTP cache.
 _UNUSED_EXTENSIONS = ("RemoteControl", "TelnetConsole", "MemoryDebugger", "FeedExporter", "SpiderState")
-
-
-def _extensions_base() -> dict[str, int]:
-    from scrapy.settings import default_settings
-
-    return {path: order for path, order in default_settings.EXTENSIONS_BASE.items()
-            if path.rsplit(".", 1)[-1] not in _UNUSED_EXTENSIONS}
-
-
-# Downloader middlewares a crawl never uses: cookies (COOKIES_ENABLED is always off), HTTP cache.
 _UNUSED_DOWNLOADER_MIDDLEWARES = ("CookiesMiddleware", "HttpCacheMiddleware")
 
 
-def _downloader_middlewares_base() -> dict[str, int]:
+def _base_without(setting: str, unused: tuple[str, ...]) -> dict[str, int]:
+    """Scrapy's default ``setting`` (a component list) without the ``unused`` classes."""
     from scrapy.settings import default_settings
 
-    return {path: order for path, order in default_settings.DOWNLOADER_MIDDLEWARES_BASE.items()
-            if path.rsplit(".", 1)[-1] not in _UNUSED_DOWNLOADER_MIDDLEWARES}
+    return {path: order for path, order in getattr(default_settings, setting).items()
+            if path.rsplit(".", 1)[-1] not in unused}
 
 
 def source_settings(source: Source) -> dict[str, Any]:
@@ -296,8 +289,6 @@ def warm_up() -> None:
     loaded where an attachment is first read (the storage side), which most crawls never do
     (loading them here cost 0.11 s of every crawl's start). Not the text tools either when a
     page-analysis worker was started with the crawl: it reads the pages (they load if it dies)."""
-    from crawler import prestart
-
     if not prestart.workers_waiting():
         analysis.warm_up()
     _import_from_a_short_stack("scrapy.core.downloader.handlers.http11")
