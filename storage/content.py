@@ -24,6 +24,11 @@ shared by many blobs, stay in a small in-process cache keyed by digest (a conten
 goes stale, even after a rollback reuses an id). A delta that saves too little is replaced by the
 blob compressed alone (a new root): a document revised beyond recognition does not keep paying
 for its first text.
+
+Storing a version asks the database once before it writes (``_lookup``): whether its text is
+stored, the version it is compared with (given, or the near-duplicate found by sketch) and the
+chains of bases above that version's blobs and above the remembered template page. Those were
+three round trips; on PostgreSQL, most of a stored page's cost besides its write.
 """
 
 from __future__ import annotations
@@ -39,7 +44,7 @@ from typing import Any
 
 import orjson
 import zstandard
-from sqlalchemy import Connection, bindparam, func, insert, select, union_all
+from sqlalchemy import Connection, bindparam, cast, func, insert, null, select, true, union_all
 from sqlalchemy.orm import Session
 
 from storage.models import Blob, Document, TextSketch, Version
@@ -367,7 +372,6 @@ def _select_similar(keys: Any) -> Any:
     return select(best.c.shared, *_CONTENT_IDS).join_from(best, Version, Version.id == best.c.version_id)
 
 
-_SELECT_SIMILAR = PreparedIn(_select_similar, "keys", most=SKETCH_KEYS)
 # The newest version of the source among the last TEMPLATE_WINDOW stored: a bounded walk back
 # from the newest version (a crawl stores a source's pages one after another). The versions are
 # walked by id from the newest, each one's source read by primary key (a join let the planner
@@ -400,23 +404,97 @@ _SELECT_TEMPLATE_SQLITE = Prepared(
            Version.document_id != bindparam("document_id"), Version.page_id.is_not(None))
     .order_by(Version.id.desc()).limit(number(1))
 )
-_SELECT_TEXT = Prepared(select(func.min(Blob.id)).where(Blob.digest == bindparam("digest"), Blob.aux_id.is_(None)))
+
+
+def _levels(name: str) -> list[Any]:
+    return [Blob.__table__.alias(f"{name}{i}") for i in range(MAX_DEPTH + 1)]
+
+
+def _chain(joined: Any, levels: list[Any], ref: Any) -> tuple[Any, list[Any]]:
+    """``joined`` outer-joined with the chain of bases above blob ``ref``, MAX_DEPTH levels up,
+    and the chain's columns: (id, base_id, digest) per level, NULLs past a root."""
+    joined = joined.outerjoin(levels[0], levels[0].c.id == ref)
+    for lower, upper in zip(levels, levels[1:], strict=False):
+        joined = joined.outerjoin(upper, upper.c.id == lower.c.base_id)
+    return joined, [c for level in levels for c in (level.c.id, level.c.base_id, level.c.digest)]
 
 
 def _select_chains(ids: Any) -> Any:
-    """Some blobs and their bases up to MAX_DEPTH levels up, in one query: a row per blob, its
-    (id, base_id, digest) then its base's, then that one's base's (NULLs past a root). ``ids``:
-    what the IN compares with (storage.prepared.PreparedIn)."""
-    levels = [Blob.__table__.alias(f"level{i}") for i in range(MAX_DEPTH + 1)]
-    query = select(*(c for level in levels for c in (level.c.id, level.c.base_id, level.c.digest)))
+    """Some blobs and their chains, in one query: a row per blob, the chain's columns (``_chain``).
+    ``ids``: what the IN compares with (storage.prepared.PreparedIn)."""
+    levels = _levels("level")
     joined = levels[0]
     for lower, upper in zip(levels, levels[1:], strict=False):
         joined = joined.outerjoin(upper, upper.c.id == lower.c.base_id)
-    return query.select_from(joined).where(levels[0].c.id.in_(ids))
+    columns = [c for level in levels for c in (level.c.id, level.c.base_id, level.c.digest)]
+    return select(*columns).select_from(joined).where(levels[0].c.id.in_(ids))
 
 
 # a version has three blobs: storing one looks up the chains of at most three
 _SELECT_CHAINS = PreparedIn(_select_chains, "ids", most=3)
+_BLOB_ID = Blob.__table__.c.id.type
+# the text's blob when stored: an aggregate, one row whether or not it is
+_KNOWN_TEXT = (select(func.min(Blob.id).label("known_text"))
+               .where(Blob.digest == bindparam("digest"), Blob.aux_id.is_(None)).subquery("known"))
+_REFS = ("text", "normalized", "page", "template")
+
+
+def _lookup(refs: Any) -> Any:
+    """What storing a new version asks first, in one row (one round trip instead of three):
+    whether its text is stored; ``refs`` (a one-row subquery: shared, text_id, normalized_id,
+    page_id, the version it is compared with) and the chains of bases above its three blobs and
+    above the ``template`` page."""
+    joined = _KNOWN_TEXT.outerjoin(refs, true())
+    columns: list[Any] = [_KNOWN_TEXT.c.known_text, refs.c.shared, refs.c.text_id,
+                          refs.c.normalized_id, refs.c.page_id]
+    blobs = [refs.c.text_id, refs.c.normalized_id, refs.c.page_id,
+             cast(bindparam("template"), _BLOB_ID)]
+    for name, ref in zip(_REFS, blobs, strict=True):
+        joined, chain = _chain(joined, _levels(name), ref)
+        columns += chain
+    return select(*columns).select_from(joined)
+
+
+# a revision, or a text without sketch keys: the blobs given (``text_ref`` …, maybe NULL)
+_LOOKUP_GIVEN = Prepared(_lookup(select(
+    null().label("shared"), *(cast(bindparam(f"{name}_ref"), _BLOB_ID).label(f"{name}_id")
+                              for name in _REFS[:3])).subquery("given")))
+# a new document: its near-duplicate's, found by the sketch keys (``_select_similar``)
+_LOOKUP_SIMILAR = PreparedIn(lambda keys: _lookup(_select_similar(keys).subquery("similar")),
+                             "keys", most=SKETCH_KEYS)
+_CHAIN_WIDTH = 3 * (MAX_DEPTH + 1)
+
+
+@dataclass
+class _Found:
+    """A ``_lookup`` row: the stored text's blob, the compared version's (with the sketch keys
+    it shares, for a near-duplicate) and the chains, by name (``_REFS``)."""
+
+    text_id: int | None
+    shared: int | None
+    ids: ContentIds | None
+    chains: dict[str, tuple[Any, ...]]
+
+    @classmethod
+    def of(cls, row: Any) -> _Found:
+        chains = {name: tuple(row[5 + _CHAIN_WIDTH * i:5 + _CHAIN_WIDTH * (i + 1)])
+                  for i, name in enumerate(_REFS)}
+        return cls(row[0], row[1], _content_ids(row[2:5]), chains)
+
+
+def _look_up(conn: Connection, text_digest: bytes, *, previous: ContentIds | None = None,
+             keys: Sequence[int] = (), template: int | None = None) -> _Found:
+    """The ``_lookup`` of a revision of ``previous``, or of a new document's near-duplicate by
+    its sketch ``keys``; either way with the chain of the ``template`` page."""
+    params: dict[str, Any] = {"digest": text_digest, "template": template}
+    if previous is None and keys:
+        return _Found.of(_LOOKUP_SIMILAR.first(conn, {**params, "keys": list(keys)}))
+    given = previous or ContentIds(None, None, None)  # type: ignore[arg-type]
+    return _Found.of(_LOOKUP_GIVEN.first(conn, {**params, "text_ref": given.text_id,
+                                                "normalized_ref": given.normalized_id,
+                                                "page_ref": given.page_id}))
+
+
 # A key registered only while fewer than KEY_WINDOW texts have it: however a plan reads a key
 # (PostgreSQL's generic plan for the lookup reads all of its rows, then sorts them), it reads
 # a bounded number of rows. The count stops being exact only under concurrent writers.
@@ -440,15 +518,9 @@ def _content_ids(row: Any) -> ContentIds | None:
     return None if row is None or None in tuple(row) else ContentIds(*row)
 
 
-def _similar_version(conn: Connection, keys: Sequence[int]) -> ContentIds | None:
-    """The version whose text shares the most sketch keys with ``keys`` (at least two when
-    there are more than two), the latest of equals."""
-    if not keys:
-        return None
-    row = _SELECT_SIMILAR.first(conn, {"keys": list(keys)})
-    if row is None or row.shared < min(2, len(keys)):
-        return None
-    return _content_ids(row[1:])
+def _chain_digest(chain: Sequence[Any]) -> bytes | None:
+    """The digest of the blob a chain starts with (None: no such blob)."""
+    return None if chain[0] is None else bytes(chain[2])
 
 
 def _template_version(conn: Connection, source_id: int, document_id: int) -> ContentIds | None:
@@ -475,11 +547,12 @@ class _Chains:
     """The chains of bases above some blobs, with their digests: what a new blob may be
     compressed against, and contents that may already be stored."""
 
-    def __init__(self, conn: Connection, ids: Iterable[int]) -> None:
+    def __init__(self, rows: Iterable[Sequence[Any]]) -> None:
+        """``rows``: chains as ``_chain`` reads them."""
         self.parent: dict[int, int | None] = {}
         self.digests: dict[bytes, int] = {}
         self.digest_of: dict[int, bytes] = {}
-        rows = [row for chunk in _chunks(set(ids)) for row in _SELECT_CHAINS.all(conn, {"ids": chunk})]
+        rows = list(rows)
         # level by level, by id: the first blob of a digest found is the one reused, nearest first
         for level in range(MAX_DEPTH + 1):
             found = {row[3 * level]: row[3 * level:3 * level + 3] for row in rows
@@ -489,6 +562,11 @@ class _Chains:
                 self.parent[blob_id] = base_id
                 self.digest_of[blob_id] = bytes(key)
                 self.digests.setdefault(bytes(key), blob_id)
+
+    @classmethod
+    def of(cls, conn: Connection, ids: Iterable[int]) -> _Chains:
+        """The chains above some blobs, from the database."""
+        return cls(row for chunk in _chunks(set(ids)) for row in _SELECT_CHAINS.all(conn, {"ids": chunk}))
 
     def base(self, blob_id: int, *, root: bool) -> tuple[int, int]:
         """(the blob to compress against, its depth) for a reference blob: itself, unless that
@@ -561,15 +639,12 @@ class _Writer:
 
 def store_contents(conn: Executor, *, text: str, normalized_text: str, structure: bytes, raw: bytes,
                    encoding: str | None, previous: ContentIds | None, source_id: int,
-                   document_id: int, writes: Writes,
-                   known_texts: dict[bytes, int | None] | None = None) -> StoredContents:
+                   document_id: int, writes: Writes) -> StoredContents:
     """Store the contents of a new version (each blob only if new) and return their ids.
 
     ``previous``: the blobs of the document's previous version, when it has one. ``structure``:
     the JSON bytes (``structure_json``). Register ``sketch`` keys once the version has an id.
     ``writes``: where the new blobs are written (storage.writes; the caller sends them).
-    ``known_texts``: text digests looked up ahead (the
-    id of the stored text, or None), each used once (storage.documents.Lookahead).
 
     A text is looked up by digest among all texts (a text is stored once whatever documents and
     sources share it); the other contents only among those of the version they are compared
@@ -584,29 +659,22 @@ def store_contents(conn: Executor, *, text: str, normalized_text: str, structure
     digests = {"text": digest(t)}
     digests["normalized"] = digests["text"] if n == t else digest(n)
     digests["page"] = digest(page)
-    existing: dict[bytes, int] = {}
-    if known_texts is not None and digests["text"] in known_texts:
-        text_id = known_texts.pop(digests["text"])
-    else:
-        text_id = _SELECT_TEXT.scalar(conn, {"digest": digests["text"]})
-    if text_id is not None:
-        existing[digests["text"]] = text_id
     keys: list[int] | None = None
-    similar = previous
-    template: int | None = None  # a page of the source's template
     remembered = None
-    if similar is None:
+    if previous is None:
         # a new document: one that stored this text or a near-duplicate of it; else the
         # source's latest page, for the template around the text: the one this process stored
-        # last, else one found in the database
+        # last (its chain asked with the rest), else one found in the database
         keys = sketch(text)
-        similar = _similar_version(conn, keys)
-        if similar is None:
-            remembered = _recent_pages.get(conn, source_id)
-            if remembered is None:
-                template = _template_page(conn, source_id, document_id)
-            else:
-                template = remembered[0]
+        remembered = _recent_pages.get(conn, source_id)
+    found = _look_up(conn, digests["text"], previous=previous, keys=keys or (),
+                     template=remembered[0] if remembered is not None else None)
+    existing: dict[bytes, int] = {}
+    if found.text_id is not None:
+        existing[digests["text"]] = found.text_id
+    similar = previous
+    if previous is None and keys and found.shared is not None and found.shared >= min(2, len(keys)):
+        similar = found.ids  # shares the most sketch keys (two at least), the latest of equals
 
     # the bases: the similar version's blobs, or the template's page and structure, whose root
     # is taken: a document's first page, a delta against the template, is the base its
@@ -614,15 +682,16 @@ def store_contents(conn: Executor, *, text: str, normalized_text: str, structure
     refs: dict[str, int] = {}
     if similar is not None:
         refs = {"text": similar.text_id, "normalized": similar.normalized_id, "page": similar.page_id}
-    elif template is not None:
-        refs = {"page": template}
-    chains = _Chains(conn, refs.values())
-    if remembered is not None and chains.digest_of.get(remembered[0]) != remembered[1]:
-        # not that page any more: its batch was rolled back (and SQLite may have given its id
-        # to another row since); the database's latest page of the source, then
+        chains = _Chains([found.chains[name] for name in refs])
+    elif remembered is not None and _chain_digest(found.chains["template"]) == remembered[1]:
+        refs = {"page": remembered[0]}
+        chains = _Chains([found.chains["template"]])
+    else:
+        # none remembered, or not that page any more: its batch was rolled back (and SQLite
+        # may have given its id to another row since); the database's latest page of the source
         template = _template_page(conn, source_id, document_id)
         refs = {"page": template} if template is not None else {}
-        chains = _Chains(conn, refs.values())
+        chains = _Chains.of(conn, refs.values())
     for key, blob_id in chains.digests.items():
         existing.setdefault(key, blob_id)
     writer = _Writer(writes, digests, existing)

@@ -14,8 +14,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
-from storage.content import ContentIds, digest, register_sketch, store_contents, structure_json
-from storage.models import AttachmentBlob, Blob, Document, DocumentUrl, SourceRow, Version, utcnow
+from storage.content import ContentIds, register_sketch, store_contents, structure_json
+from storage.models import AttachmentBlob, Document, DocumentUrl, SourceRow, Version, utcnow
 from storage.prepared import Prepared
 from storage.writes import PreparedInsert, Writes
 
@@ -101,8 +101,6 @@ _SELECT_STORED = Prepared(_STORED.where(_documents.c.canonical_key == bindparam(
 # the same, for the pages of a batch (Lookahead)
 _SELECT_STORED_MANY = (_STORED.add_columns(_documents.c.canonical_key)
                        .where(_documents.c.canonical_key.in_(bindparam("keys", expanding=True))))
-_SELECT_TEXTS = (select(Blob.digest, func.min(Blob.id)).where(
-    Blob.digest.in_(bindparam("digests", expanding=True)), Blob.aux_id.is_(None)).group_by(Blob.digest))
 _INSERT_DOCUMENT = PreparedInsert(_documents)
 _UPDATE_DOCUMENT = Prepared(update(_documents).where(_documents.c.id == bindparam("document_id")))
 _INSERT_VERSION = PreparedInsert(_versions)
@@ -113,13 +111,13 @@ _INSERT_URL = Prepared(insert(_document_urls))
 
 @dataclass
 class Lookahead:
-    """What storing a batch's pages asks the database first (the stored document, whether its
-    text is stored), asked for the whole batch at once: two queries instead of two a page. An
-    answer is used once; asked again (the same document or text twice in a batch), the
-    database answers, with what the batch stored since."""
+    """What storing a batch's pages asks the database first (the stored document), asked for
+    the whole batch at once: a query instead of one a page. An answer is used once; asked again
+    (the same document twice in a batch), the database answers, with what the batch stored
+    since. (Whether a page's text is stored is asked with its other lookups:
+    storage.content.store_contents.)"""
 
     stored: dict[tuple[int, str], Any] = field(default_factory=dict)
-    texts: dict[bytes, int | None] = field(default_factory=dict)
 
 
 def look_ahead(session: Session, pages: Sequence[tuple[int, SnapshotLike]]) -> Lookahead:
@@ -130,14 +128,10 @@ def look_ahead(session: Session, pages: Sequence[tuple[int, SnapshotLike]]) -> L
     by_source: dict[int, set[str]] = {}
     for source_id, snapshot in pages:
         by_source.setdefault(source_id, set()).add(snapshot.canonical_key)
-        ahead.texts[digest(snapshot.text.encode("utf-8"))] = None
     for source_id, keys in by_source.items():
         ahead.stored.update(((source_id, key), None) for key in keys)
         for row in conn.execute(_SELECT_STORED_MANY, {"source_id": source_id, "keys": sorted(keys)}):
             ahead.stored[(source_id, row.canonical_key)] = row
-    if ahead.texts:
-        ahead.texts.update((bytes(key), int(blob_id)) for key, blob_id in
-                           conn.execute(_SELECT_TEXTS, {"digests": list(ahead.texts)}))
     return ahead
 
 
@@ -188,7 +182,7 @@ def store_snapshot(
         conn, text=snapshot.text, normalized_text=snapshot.normalized_text,
         structure=structure, raw=snapshot.raw, encoding=snapshot.encoding,
         previous=_content_ids(previous), source_id=source_id, document_id=document_id,
-        writes=writes, known_texts=lookahead.texts if lookahead is not None else None,
+        writes=writes,
     )
     version_id = writes.insert(_INSERT_VERSION, {
         "document_id": document_id, "seq": version_count, "fetched_at": now, "crawl_run_id": run_id,

@@ -130,6 +130,12 @@ def test_an_in_list_is_prepared_per_length_and_longer_ones_run_by_sqlalchemy(ses
 
 
 
+def _sample_values(compiled: Any) -> list[str]:
+    """Literal values for a compiled statement's positional parameters, for EXPLAIN EXECUTE."""
+    samples = {"digest": "'\\x6b'::bytea", "template": "NULL"}
+    return [samples.get(name, str(i + 1)) for i, name in enumerate(compiled.positiontup)]
+
+
 def _postgresql_only(sessions: Any) -> None:
     if sessions.kw["bind"].dialect.name != "postgresql":
         pytest.skip("server-side plans are PostgreSQL's")
@@ -143,14 +149,15 @@ def test_the_near_duplicate_lookup_planned_early_in_a_crawl_reads_versions_by_in
     _postgresql_only(sessions)
     from sqlalchemy.dialects import postgresql
 
-    statement = content._SELECT_SIMILAR.build([bindparam(f"keys_{i}") for i in range(4)])
+    statement = content._LOOKUP_SIMILAR.build([bindparam(f"keys_{i}") for i in range(4)])
     compiled = statement.compile(dialect=postgresql.psycopg.dialect(paramstyle="numeric_dollar"))
     with session_scope(sessions) as s:
         _a_version(s)  # a few rows, as when the plan is made early in a crawl
         conn = s.connection()
         conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_generic_plan")
         conn.exec_driver_sql(f"PREPARE early AS {compiled.string}")
-        plan = "\n".join(row[0] for row in conn.exec_driver_sql("EXPLAIN EXECUTE early(1, 2, 3, 4)"))
+        plan = "\n".join(row[0] for row in conn.exec_driver_sql(
+            "EXPLAIN EXECUTE early(" + ", ".join(_sample_values(compiled)) + ")"))
         conn.exec_driver_sql("DEALLOCATE early")
     assert "Index Scan using pk_versions on versions" in plan, plan
     assert "Seq Scan" not in plan, plan
@@ -165,7 +172,8 @@ def test_the_template_lookup_is_planned_at_every_run(sessions: Any) -> None:
         conn = s.connection()
         for _ in range(8):  # psycopg prepares what runs five times
             assert content._template_version(conn, 1, 0) is not None
-            assert content._SELECT_TEXT.scalar(conn, {"digest": b"k" * 16}) is not None
+            found = content._look_up(conn, b"k" * 16)
+            assert found.text_id is not None
         kept = [row[0] for row in conn.exec_driver_sql("SELECT statement FROM pg_prepared_statements")]
     assert version and any("FROM blobs" in sql for sql in kept), kept  # the others are kept
     assert not any("anon_1.page_id" in sql for sql in kept), kept

@@ -142,6 +142,38 @@ def test_near_duplicates_of_a_new_document_are_found_by_sketch(sessions) -> None
     assert [got[v][0] for v in later] == texts
 
 
+def test_storing_a_version_asks_the_database_once_before_its_writes(sessions) -> None:
+    """Whether the text is stored, the version compared with (the previous one, else a
+    near-duplicate found by sketch) and the chains of bases above its blobs and above the
+    source's template page: one query, for a revision, a near-duplicate and a distinct new
+    text alike (three before: a round trip each, on PostgreSQL most of a page's cost)."""
+    if sessions.kw["bind"].dialect.name != "sqlite":
+        pytest.skip("counted with SQLite's trace of the statements it runs")
+    distinct = "".join(chr(0x4E00 + random.Random(8).randrange(2500)) for _ in range(1500))
+    near = BODY.replace("第3项", "第3项(修订)")
+    revised = BODY.replace("第9项", "第九项")
+    with session_scope(sessions) as s:
+        src = ensure_source(s, "s", "html_pages", {}).id
+        store_snapshot(s, src, snap(1))  # the source's first page: its template from the database
+        ran: list[str] = []
+        s.connection().connection.dbapi_connection.set_trace_callback(ran.append)
+        try:
+            counted = {}
+            for name, page in (("near-duplicate", snap(2, text=near, normalized_text=near)),
+                               ("revision", snap(1, text=revised, normalized_text=revised)),
+                               ("distinct", snap(3, text=distinct, normalized_text=distinct))):
+                ran.clear()
+                assert store_snapshot(s, src, page).status in ("new", "changed")
+                # the document's row is read first (storage.documents), then the contents'
+                counted[name] = [q for q in ran if q.lstrip().upper().startswith("SELECT")]
+        finally:
+            s.connection().connection.dbapi_connection.set_trace_callback(None)
+        assert {name: len(queries) for name, queries in counted.items()} == {
+            "near-duplicate": 2, "revision": 2, "distinct": 2}, counted
+        assert all("text_sketches" in queries[1] for queries in [counted["near-duplicate"],
+                                                                 counted["distinct"]])
+
+
 def _a_line_in_every_sketch(lines: list[str]) -> str:
     """A line of SKETCH_MIN_LINE or more whose min-hash is below those of ``lines``: every text
     that has it keeps it among its keys, as a salutation common to a site's notices may be."""

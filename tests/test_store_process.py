@@ -174,9 +174,9 @@ def test_a_killed_storage_process_costs_no_item(db_url, sessions, run_ids) -> No
 
 
 def test_a_batch_asks_its_lookups_once_and_still_sees_what_it_stored(db_url, sessions, run_ids) -> None:
-    """On PostgreSQL a batch asks for its documents and texts at once (storage.documents.
-    Lookahead); a document or a text met twice in the batch is then seen as the batch stored
-    it: the same page again is unchanged, the same text is stored once."""
+    """On PostgreSQL a batch asks for its documents at once (storage.documents.Lookahead); a
+    document met twice in the batch is then seen as the batch stored it (the same page again is
+    unchanged), and a text met twice is stored once (each page asks for its text itself)."""
     import copy
 
     pages = _pages(3)
