@@ -30,6 +30,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--aim-docs", type=int, default=2000,
                         help="also crawl a fresh site of this many documents, with urlwatch, for the "
                              "first-crawl aims (default 2000; 0 = off)")
+    parser.add_argument("--aim-pairs", type=int, default=3,
+                        help="back-to-back pairs (urlwatch, then each backend) for those aims; the "
+                             "median of their ratios decides (default 3)")
     parser.add_argument("--parse-sample", type=int, default=2000,
                         help="pages timed by the parse floor (default 2000)")
     args = parser.parse_args(argv)
@@ -40,11 +43,13 @@ def main(argv: list[str] | None = None) -> int:
     backends = args.backends or ("sqlite" if args.quick else "sqlite,postgresql")
     names = tuple(b.strip() for b in backends.split(",") if b.strip())
     unknown = set(names) - {"sqlite", "postgresql"}
-    if unknown or docs < 1 or not 1 <= args.revise <= 100:
-        parser.error(f"bad arguments: backends {sorted(unknown)}, docs {docs}, revise {args.revise}")
+    if unknown or docs < 1 or not 1 <= args.revise <= 100 or args.aim_pairs < 1:
+        parser.error(f"bad arguments: backends {sorted(unknown)}, docs {docs}, revise {args.revise}, "
+                     f"aim pairs {args.aim_pairs}")
     opts = BenchOptions(docs=docs, revise=args.revise, backends=names, urlwatch=not args.no_urlwatch,
                         parse_sample=args.parse_sample, profile=args.profile,
-                        profile_docs=args.profile_docs, aim_docs=args.aim_docs, out=args.out,
+                        profile_docs=args.profile_docs, aim_docs=args.aim_docs,
+                        aim_pairs=args.aim_pairs, out=args.out,
                         command=shlex.join(["python", "-m", "bench", *argv]))
     result = run_bench(opts)
     print(result.markdown)

@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         for attempt in range(args.repeat):
             with tempfile.TemporaryDirectory(prefix="pw-aim-") as tmp:
                 out = aim_first_crawls(args.docs, opts, Path(tmp), _stamp(attempt + 1),
-                                       _Named(pg_server, attempt), uw=True)
+                                       pg_server, uw=True, pair=attempt + 1)
             row = {"urlwatch": out["urlwatch_first"]["seconds"]}
             for backend, result in out["backends"].items():
                 row[backend] = result["seconds"]
@@ -72,17 +72,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def _stamp(attempt: int):  # noqa: ANN202
     return lambda msg: print(f"[{attempt}] {msg}", file=sys.stderr, flush=True)
-
-
-class _Named:
-    """The PostgreSQL server, handing out a fresh database name per attempt."""
-
-    def __init__(self, server: object, attempt: int) -> None:
-        self.server = server
-        self.attempt = attempt
-
-    def create_database(self, name: str) -> str:
-        return self.server.create_database(f"{name}_{self.attempt}")  # type: ignore[attr-defined]
 
 
 if __name__ == "__main__":

@@ -55,7 +55,8 @@ def test_bench_smoke_sqlite() -> None:
 
     with_urlwatch = urlwatch_peer.available()
     result = run_bench(BenchOptions(docs=40, revise=5, backends=("sqlite",), urlwatch=with_urlwatch,
-                                    rss_small=10, parse_sample=40, aim_docs=20, command="pytest smoke",
+                                    rss_small=10, parse_sample=40, aim_docs=20, aim_pairs=2,
+                                    command="pytest smoke",
                                     log=lambda _msg: None))
     figures = result.figures
     expected = [
@@ -85,6 +86,9 @@ def test_bench_smoke_sqlite() -> None:
     assert figures["diff.pairs"] == 2
     report = result.markdown
     assert "policywatch's bytecode: compiled before the runs" in report
+    assert figures["aim.pairs"] == 2 and "20 documents (the size the aims name); 2 back-to-back pairs" in report
+    if with_urlwatch:  # the aim is decided by the median of the pairs' ratios
+        assert "median of 2 pairs" in report and figures["aim.sqlite.ratio_to_urlwatch"] > 0
     for heading in ("## Floors and peer", "## policywatch", "## Aims", "first crawl: documents/s",
                     "unchanged recrawl, full sweep", "changed recrawl: events / expected",
                     "storage: bytes per document version", "digest of 1,000 events", "Diff (", "Peak RSS",
