@@ -209,26 +209,39 @@ def documents() -> None:
 @documents.command("list")
 @click.option("--source", default=None, help="Only this source.")
 @click.option("--status", type=click.Choice(["active", "removed"]), default=None)
+@click.option("--kind", default=None,
+              type=click.Choice(["notice", "work_points", "action_plan", "proposal_reply", "other"]),
+              help="Only this kind of document (as `show` reads it from the title and text).")
+@click.option("--match", default=None, metavar="TEXT",
+              help="Only documents whose title or document number contains TEXT (taken literally).")
+@click.option("--since", default=None,
+              help="Only documents published on or after this ISO date (first seen, when the page "
+                   "gives no date).")
 @click.option("--limit", default=100, show_default=True)
 @format_option
 @common_options
-def documents_list(config: Config, source: str | None, status: str | None, limit: int,
-                   fmt: str) -> None:
+def documents_list(config: Config, source: str | None, status: str | None, kind: str | None,
+                   match: str | None, since: str | None, limit: int, fmt: str) -> None:
     """List stored documents, most recently seen first.
 
     \b
-    Example:
+    Examples:
       policywatch documents list --source gdii-notices --format json
+      policywatch documents list --kind proposal_reply --since 2024-01-01
+      policywatch documents list --match 数字经济
     """
     from storage.db import session_scope
     from storage.documents import list_documents
 
+    moment = parse_since(since)
     sessions = open_db(config)
     with session_scope(sessions) as session:
-        rows = list_documents(session, source=source, limit=limit, status=status)
+        rows = list_documents(session, source=source, limit=limit, status=status, kind=kind,
+                              match=match, since=moment)
         items = [{
             "id": d.id, "source": name, "title": d.title, "doc_number": d.doc_number,
-            "kind": d.kind, "url": d.url, "versions": d.version_count, "status": d.status,
+            "kind": d.kind, "published_on": d.published_on, "url": d.url,
+            "versions": d.version_count, "status": d.status,
             "first_seen_at": d.first_seen_at.isoformat(timespec="seconds"),
             "last_seen_at": d.last_seen_at.isoformat(timespec="seconds"),
         } for d, name in rows]

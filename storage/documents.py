@@ -464,13 +464,26 @@ def resolve_document(session: Session, ref: str) -> Document:
 
 
 def list_documents(
-    session: Session, *, source: str | None = None, limit: int = 100, status: str | None = None
+    session: Session, *, source: str | None = None, limit: int = 100, status: str | None = None,
+    kind: str | None = None, match: str | None = None, since: datetime | None = None,
 ) -> list[tuple[Document, str]]:
+    """Stored documents, most recently seen first. ``match``: a piece of the title or of the
+    document number, taken literally; ``since``: published on or after that day (documents
+    without a publication date: first seen at or after that moment)."""
     query = select(Document, SourceRow.name).join(SourceRow)
     if source:
         query = query.where(SourceRow.name == source)
     if status:
         query = query.where(Document.status == status)
+    if kind:
+        query = query.where(Document.kind == kind)
+    if match:
+        query = query.where(or_(Document.title.contains(match, autoescape=True),
+                                Document.doc_number.contains(match, autoescape=True)))
+    if since is not None:
+        # published_on is the page's own date as text, YYYY-MM-DD first: compared as text
+        query = query.where(or_(Document.published_on >= since.date().isoformat(),
+                                and_(Document.published_on.is_(None), Document.first_seen_at >= since)))
     query = query.order_by(Document.last_seen_at.desc(), Document.id.desc()).limit(limit)
     return [(doc, name) for doc, name in session.execute(query)]
 

@@ -80,3 +80,27 @@ def test_diff_history_show_and_compare(two_releases, tmp_path) -> None:
     compared = json.loads(run_policywatch("compare", str(previous), str(edition), "--format", "json",
                                           "--config", str(two_releases)).stdout)
     assert {"task_added", "task_removed", "target_changed"} <= {e["type"] for e in compared["events"]}
+
+
+def test_documents_list_finds_by_kind_title_number_and_date(two_releases) -> None:
+    everything = cli_json(two_releases, "documents", "list", "--limit", "1000")
+    assert all("published_on" in d for d in everything)
+    # release 1's one new document, the 2024 工作要点, listed by each source that lists it
+    recent = cli_json(two_releases, "documents", "list", "--since", "2024-04-01")
+    assert recent and {d["title"] for d in recent} == {
+        "广东省数字经济发展工作领导小组办公室关于印发2024年广东省数字经济工作要点"}
+    assert all(d["published_on"] >= "2024-04-01" for d in recent)
+    points = cli_json(two_releases, "documents", "list", "--kind", "work_points")
+    assert {d["title"] for d in recent} < {d["title"] for d in points}
+    assert all(d["kind"] == "work_points" for d in points)
+    replies = cli_json(two_releases, "documents", "list", "--kind", "proposal_reply")
+    assert replies and all(d["kind"] == "proposal_reply" for d in replies)
+    assert not {d["id"] for d in replies} & {d["id"] for d in points}
+    # a piece of the title or of the document number, taken literally (no LIKE wildcards)
+    by_number = cli_json(two_releases, "documents", "list", "--match", "〔2021〕253")
+    assert by_number and all("〔2021〕253" in (d["doc_number"] or "") + d["title"] for d in by_number)
+    assert cli_json(two_releases, "documents", "list", "--match", "%") == [
+        d for d in everything if "%" in d["title"] + (d["doc_number"] or "")][:100]
+    assert cli_json(two_releases, "documents", "list", "--match", "数字经济", "--since", "2999-01-01") == []
+    bad = run_policywatch("documents", "list", "--since", "yesterday", "--config", str(two_releases))
+    assert bad.returncode == 2 and "not an ISO date" in bad.stderr and "Traceback" not in bad.stderr
