@@ -8,8 +8,9 @@ incremental one that walks three list pages. Now an incremental walk asks for a 
 documents at once when it reads the page (one query per page, on the crawl's thread: 1-2 ms),
 and memory follows the walk, not the store. A full sweep, which meets every document, loads them
 all at once, as before: one query for all costs less than one a page (measured on a sweep of
-10,000: 0.1-0.25 s against 1.0 s of the crawl's thread). Either way a document's entry is
-dropped once its page is answered.
+10,000: 0.1-0.25 s against 1.0 s of the crawl's thread), unless the source is too large to hold
+at once (more than LOAD_ALL_MOST documents, some 30 MB): it is then asked list page by list page,
+as an incremental walk is. Either way a document's entry is dropped once its page is answered.
 
 A detail page whose list page another process read (a distributed crawl) is asked for alone.
 A source with nothing stored (a first crawl) is never asked.
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 RETRY_AFTER = 30.0  # seconds without asking after a failed lookup (a database that is down)
+LOAD_ALL_MOST = 50_000  # documents a full sweep loads at once (~600 bytes each held)
 
 # One engine per database for every spider of the process, holding one connection: the lookups
 # run on the crawl's one thread, and 32 sources crawling at once must not hold 32 more
@@ -71,9 +73,10 @@ class KnownDocuments:
     """A source's stored documents, by canonical key, looked up on demand."""
 
     def __init__(self, database_url: str | None = None, source_id: int | None = None, *,
-                 stored: int = 0) -> None:
+                 stored: int = 0, load_all_most: int = LOAD_ALL_MOST) -> None:
         self.source_id = source_id or 0
         self.stored = stored  # documents of the source stored when the crawl began
+        self.load_all_most = load_all_most
         self._url: str | None = None
         self._sessions: Any = None
         if database_url is not None and source_id is not None and stored > 0:
@@ -85,8 +88,13 @@ class KnownDocuments:
         self.queries = 0
 
     def load_all(self) -> None:
-        """Load every stored document of the source at once (a full sweep meets them all)."""
+        """Load every stored document of the source at once (a full sweep meets them all),
+        unless there are more than ``load_all_most``: then list page by list page."""
         if self._sessions is None:
+            return
+        if self.stored > self.load_all_most:
+            logger.info("%d stored documents: asked for list page by list page, not all at once",
+                        self.stored)
             return
         from storage.db import session_scope
         from storage.documents import validators_for_source

@@ -145,3 +145,26 @@ def test_a_database_that_fails_costs_conditional_gets_not_pages(tmp_path, caplog
         assert caplog.text.count("could not ask storage") == 1  # the get above did not try again
     finally:
         known.close()
+
+
+def test_a_full_sweep_of_a_source_too_large_to_hold_asks_list_page_by_list_page(
+        db_url, sessions, run_ids, stored) -> None:
+    """Past load_all_most documents (50,000 by default: some 30 MB), a full sweep holds what an
+    incremental walk holds: the entries of the list pages being answered."""
+    known = KnownDocuments(db_url, run_ids[0], stored=len(stored), load_all_most=len(stored) - 1)
+    try:
+        known.load_all()
+        assert len(known) == 0 and known.queries == 0
+        keys = [canonical_key(p.url) for p in stored[:3]]
+        known.prefetch(keys)  # a list page
+        assert known.queries == 1 and len(known) == 3
+        assert [known.get(k).etag for k in keys] == ['"etag-0"', '"etag-1"', '"etag-2"']
+        assert known.get(canonical_key(stored[4].url)).etag == '"etag-4"' and known.queries == 2
+    finally:
+        known.close()
+    at_most = KnownDocuments(db_url, run_ids[0], stored=len(stored), load_all_most=len(stored))
+    try:
+        at_most.load_all()
+        assert len(at_most) == len(stored) and at_most.queries == 1
+    finally:
+        at_most.close()
