@@ -71,3 +71,20 @@ def test_body_chrome_elements_removed_but_body_lines_kept() -> None:
     page = extract_page("http://gdii.gd.gov.cn/gkmlpt/content/4/4183/post_4183912.html", html.encode())
     assert page.text == "浏览量:2113\n正文第一段。\n正文第二段。"
     assert page.canonical_key == "gdii.gd.gov.cn/post_4183912"
+
+
+@pytest.mark.parametrize("label", ["信息来源", "发布日期"])
+def test_an_info_line_written_as_character_references_is_read_as_written_plainly(label: str) -> None:
+    """The info line ("信息来源:… 时间:…", or a 发布日期 line on a page whose metadata has no date)
+    is searched for only when the markup holds its label, or character references, which may
+    spell it: both spellings give the same metadata."""
+    body = (f"<html><body><div class='info'>{label}：广州市工业和信息化局　时间：2023-06-20</div>"
+            "<div id='zoomcon'><p>正文第一段。</p></div></body></html>")
+    referenced = body.replace(label, "".join(f"&#{ord(c)};" for c in label))
+    plain = extract_page("http://gxj.gz.gov.cn/content/post_1.html", body.encode())
+    spelled = extract_page("http://gxj.gz.gov.cn/content/post_1.html", referenced.encode())
+    assert plain.metadata["时间"] == "2023-06-20"
+    assert spelled.metadata == plain.metadata
+    without = extract_page("http://gxj.gz.gov.cn/content/post_1.html",
+                           body.replace(label, "说明").encode())
+    assert without.metadata == {}  # no label: no info line
