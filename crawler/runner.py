@@ -48,6 +48,8 @@ def base_settings(database_url: str, progress: ProgressFn | None) -> dict[str, A
         "DOWNLOADER_MIDDLEWARES_BASE": _base_without("DOWNLOADER_MIDDLEWARES_BASE",
                                                      _UNUSED_DOWNLOADER_MIDDLEWARES),
         "COOKIES_ENABLED": False,
+        # the same stats, without Scrapy's shim on every access to them (crawler.stats)
+        "STATS_CLASS": "crawler.stats.PlainStats",
         "ROBOTSTXT_OBEY": True,
         "AUTOTHROTTLE_ENABLED": True,
         "AUTOTHROTTLE_START_DELAY": 0.5,
