@@ -410,23 +410,19 @@ def _levels(name: str) -> list[Any]:
     return [Blob.__table__.alias(f"{name}{i}") for i in range(MAX_DEPTH + 1)]
 
 
-def _chain(joined: Any, levels: list[Any], ref: Any) -> tuple[Any, list[Any]]:
-    """``joined`` outer-joined with the chain of bases above blob ``ref``, MAX_DEPTH levels up,
-    and the chain's columns: (id, base_id, digest) per level, NULLs past a root."""
-    joined = joined.outerjoin(levels[0], levels[0].c.id == ref)
+def _up(joined: Any, levels: list[Any]) -> tuple[Any, list[Any]]:
+    """``joined`` (which holds ``levels[0]``) outer-joined with the bases above it, MAX_DEPTH
+    levels up, and the chain's columns: (id, base_id, digest) per level, NULLs past a root."""
     for lower, upper in zip(levels, levels[1:], strict=False):
         joined = joined.outerjoin(upper, upper.c.id == lower.c.base_id)
     return joined, [c for level in levels for c in (level.c.id, level.c.base_id, level.c.digest)]
 
 
 def _select_chains(ids: Any) -> Any:
-    """Some blobs and their chains, in one query: a row per blob, the chain's columns (``_chain``).
+    """Some blobs and their chains, in one query: a row per blob, the chain's columns (``_up``).
     ``ids``: what the IN compares with (storage.prepared.PreparedIn)."""
     levels = _levels("level")
-    joined = levels[0]
-    for lower, upper in zip(levels, levels[1:], strict=False):
-        joined = joined.outerjoin(upper, upper.c.id == lower.c.base_id)
-    columns = [c for level in levels for c in (level.c.id, level.c.base_id, level.c.digest)]
+    joined, columns = _up(levels[0], levels)
     return select(*columns).select_from(joined).where(levels[0].c.id.in_(ids))
 
 
@@ -450,7 +446,8 @@ def _lookup(refs: Any) -> Any:
     blobs = [refs.c.text_id, refs.c.normalized_id, refs.c.page_id,
              cast(bindparam("template"), _BLOB_ID)]
     for name, ref in zip(_REFS, blobs, strict=True):
-        joined, chain = _chain(joined, _levels(name), ref)
+        levels = _levels(name)
+        joined, chain = _up(joined.outerjoin(levels[0], levels[0].c.id == ref), levels)
         columns += chain
     return select(*columns).select_from(joined)
 
@@ -548,7 +545,7 @@ class _Chains:
     compressed against, and contents that may already be stored."""
 
     def __init__(self, rows: Iterable[Sequence[Any]]) -> None:
-        """``rows``: chains as ``_chain`` reads them."""
+        """``rows``: chains as ``_up`` reads them."""
         self.parent: dict[int, int | None] = {}
         self.digests: dict[bytes, int] = {}
         self.digest_of: dict[int, bytes] = {}
