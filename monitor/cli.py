@@ -248,9 +248,9 @@ def documents_list(config: Config, source: str | None, status: str | None, kind:
     if fmt == "json":
         click.echo(to_json(items))
         return
-    click.echo(table(["id", "source", "title", "doc_number", "versions", "status", "last seen"],
-                     [[i["id"], i["source"], i["title"], i["doc_number"] or "", i["versions"],
-                       i["status"], i["last_seen_at"][:16]] for i in items], max_width=50))
+    click.echo(table(["id", "source", "title", "doc_number", "published", "versions", "status", "last seen"],
+                     [[i["id"], i["source"], i["title"], i["doc_number"] or "", (i["published_on"] or "")[:10],
+                       i["versions"], i["status"], i["last_seen_at"][:16]] for i in items], max_width=50))
 
 
 @cli.command()

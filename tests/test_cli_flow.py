@@ -104,3 +104,6 @@ def test_documents_list_finds_by_kind_title_number_and_date(two_releases) -> Non
     assert cli_json(two_releases, "documents", "list", "--match", "数字经济", "--since", "2999-01-01") == []
     bad = run_policywatch("documents", "list", "--since", "yesterday", "--config", str(two_releases))
     assert bad.returncode == 2 and "not an ISO date" in bad.stderr and "Traceback" not in bad.stderr
+    shown = run_policywatch("documents", "list", "--since", "2024-04-01", "--config", str(two_releases))
+    assert shown.returncode == 0 and "published" in shown.stdout.splitlines()[0]
+    assert "2024-04-01" in shown.stdout
