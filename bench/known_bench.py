@@ -1,6 +1,7 @@
 """What a crawl of a source holds of its stored documents, as the source grows: an incremental walk
 of 21 list pages (what an unchanged recrawl walks) against loading every document at start (what
-every crawl did before session 8, and a full sweep still does).
+every crawl did before session 8, and a full sweep still does up to 50,000 documents,
+``crawler.known.LOAD_ALL_MOST``).
 
     python bench/known_bench.py [--docs 1000,10000,100000]
 
@@ -70,7 +71,8 @@ def _fill(url: str, docs: int) -> tuple[int, list[str]]:
 def _load_all(url: str, source_id: int, docs: int) -> object:
     from crawler.known import KnownDocuments
 
-    known = KnownDocuments(url, source_id, stored=docs)
+    # every entry, whatever the size (a crawl loads at most crawler.known.LOAD_ALL_MOST at once)
+    known = KnownDocuments(url, source_id, stored=docs, load_all_most=docs)
     known.load_all()
     known.close()
     return known
