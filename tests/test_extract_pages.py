@@ -76,8 +76,9 @@ def test_body_chrome_elements_removed_but_body_lines_kept() -> None:
 @pytest.mark.parametrize("label", ["信息来源", "发布日期"])
 def test_an_info_line_written_as_character_references_is_read_as_written_plainly(label: str) -> None:
     """The info line ("信息来源:… 时间:…", or a 发布日期 line on a page whose metadata has no date)
-    is searched for only when the markup holds its label, or character references, which may
-    spell it: both spellings give the same metadata."""
+    is found in the parsed text, whatever the markup: its label spelled with character references
+    gives the same metadata. (Skipping the search when the raw markup lacks the label was tried
+    and dropped: a tag may split the label, test_extract_htmltext.)"""
     body = (f"<html><body><div class='info'>{label}：广州市工业和信息化局　时间：2023-06-20</div>"
             "<div id='zoomcon'><p>正文第一段。</p></div></body></html>")
     referenced = body.replace(label, "".join(f"&#{ord(c)};" for c in label))

@@ -197,18 +197,13 @@ def _disclosure_table(root: HtmlElement) -> HtmlElement | None:
     return node if node is not None and len(inline_text(node)) <= _DISCLOSURE_TABLE_MAX_CHARS else None
 
 
-def _info_strings(root: HtmlElement, metadata: dict[str, str], decoded: str) -> Iterator[Any]:
-    # Each search walks every text node of the page (~40 µs); most pages hold neither label.
-    # Their markup then holds neither either, unless written as character references.
-    referenced = "&#" in decoded
-    if referenced or "信息来源" in decoded:
-        yield from _INFO_STRINGS(root)
-    if not any(key in metadata for key in _DATE_KEYS) and (
-            referenced or "发布日期" in decoded or "发布时间" in decoded):
+def _info_strings(root: HtmlElement, metadata: dict[str, str]) -> Iterator[Any]:
+    yield from _INFO_STRINGS(root)
+    if not any(key in metadata for key in _DATE_KEYS):
         yield from _DATE_INFO_STRINGS(root)
 
 
-def _read_metadata(root: HtmlElement, marks: _Landmarks, decoded: str) -> tuple[dict[str, str], str | None]:
+def _read_metadata(root: HtmlElement, marks: _Landmarks) -> tuple[dict[str, str], str | None]:
     metadata: dict[str, str] = {}
     template = None
     classify = marks.first("classify")
@@ -232,7 +227,7 @@ def _read_metadata(root: HtmlElement, marks: _Landmarks, decoded: str) -> tuple[
     pubdate = _meta_content(root, "PubDate")
     if pubdate:
         metadata.setdefault("PubDate", pubdate)
-    for found in _info_strings(root, metadata, decoded):
+    for found in _info_strings(root, metadata):
         if isinstance(found, str):
             parent = found.getparent()
             if found.is_tail:
@@ -330,7 +325,7 @@ def extract_page(url: str, body: bytes, content_type: str | None = None) -> Page
     templates = has_templates(root)
     marks = _Landmarks(root, templates)
     title = _meta_content(root, "ArticleTitle") or _heading_title(marks)
-    metadata, template = _read_metadata(root, marks, decoded)
+    metadata, template = _read_metadata(root, marks)
     if not title:
         title = metadata.get("名称") or metadata.get("标题")
     if not title:
