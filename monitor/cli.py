@@ -39,6 +39,16 @@ def cli(verbose: int) -> None:
     # Scrapy sets its own loggers to DEBUG; the handler's level keeps them quiet unless -v.
     for handler in logging.getLogger().handlers:
         handler.setLevel(level)
+        if verbose == 0:
+            handler.addFilter(_not_given_up)
+
+
+def _not_given_up(record: logging.LogRecord) -> bool:
+    """A page that failed every retry is recorded as a fetch error of its run and sampled in the
+    crawl's summary ("! source: url: reason"); Scrapy's own ERROR line for it would say it a
+    second time, once per page (-v shows it). A filter on the handler, not the logger's level:
+    Scrapy resets its loggers' levels when it configures logging."""
+    return record.name != "scrapy.downloadermiddlewares.retry"
 
 
 @cli.command()

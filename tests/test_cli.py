@@ -76,3 +76,21 @@ def test_help_has_examples() -> None:
     for command in (["crawl"], ["documents", "list"], ["history"], ["changes"], ["demo"]):
         out = run_policywatch(*command, "--help")
         assert out.returncode == 0 and "Example" in out.stdout
+
+
+def test_a_dead_server_is_reported_once(tmp_path: Path) -> None:
+    """A page that failed every retry: recorded, and listed once in the crawl's summary; Scrapy's
+    own "Gave up retrying" line only with -v."""
+    db = f"sqlite:///{tmp_path / 'x.db'}"
+    run_policywatch("init", "--db", db)
+    config = tmp_path / "policywatch.toml"
+    config.write_text(f'[database]\nurl = "{db}"\n[crawl]\nretry_times = 1\n[[sources]]\nname = "s"\n'
+                      'kind = "html_pages"\nobey_robots = false\n'
+                      'start_urls = ["http://127.0.0.1:9/index.html"]\n', encoding="utf-8")
+    quiet = run_policywatch("crawl", "--config", str(config))
+    assert quiet.returncode == 1  # every source failed
+    said = [line for line in quiet.stderr.splitlines() if "127.0.0.1:9/index.html" in line]
+    assert len(said) == 1 and said[0].startswith("  ! s: "), quiet.stderr
+    assert "Traceback" not in quiet.stderr
+    verbose = run_policywatch("-v", "crawl", "--config", str(config))
+    assert "Gave up retrying" in verbose.stderr
