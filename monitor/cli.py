@@ -333,20 +333,27 @@ def show(config: Config, doc: str, seq: int | None, fmt: str) -> None:
 @click.option("--since", default=None, help="Only events detected at or after this ISO date/time.")
 @click.option("--source", default=None, help="Only this source.")
 @click.option("--type", "types", multiple=True, help="Only this event type (repeatable).")
+@click.option("--document", "doc", default=None, metavar="DOC",
+              help="Only this document's events (id, URL or a unique part of the title).")
+@click.option("--after-id", default=None, type=click.IntRange(min=0), metavar="ID",
+              help="Only events with an id above ID: what a script that saw ID has not seen yet.")
 @click.option("--limit", default=None, type=int)
 @format_option
 @common_options
 def changes(config: Config, since: str | None, source: str | None, types: tuple[str, ...],
-            limit: int | None, fmt: str) -> None:
+            doc: str | None, after_id: int | None, limit: int | None, fmt: str) -> None:
     """Change events, oldest first; --format json is the stable contract for scripts.
 
     \b
     Examples:
       policywatch changes --since 2024-03-01
       policywatch changes --type task_added --type new_edition --format json
+      policywatch changes --document 12
+      policywatch changes --after-id 340 --format json   # what is new since event 340
     """
     from monitor.events import EVENT_TYPES
     from storage.db import session_scope
+    from storage.documents import resolve_document
     from storage.events import query_events
 
     for t in types:
@@ -355,8 +362,10 @@ def changes(config: Config, since: str | None, source: str | None, types: tuple[
                                      param_hint="--type")
     sessions = open_db(config)
     with session_scope(sessions) as session:
+        document_id = resolve_document(session, doc).id if doc is not None else None
         events = query_events(session, since=parse_since(since), source=source,
-                              types=list(types) or None, limit=limit)
+                              types=list(types) or None, document_id=document_id,
+                              after_id=after_id, limit=limit)
     if fmt == "json":
         click.echo(to_json(events))
         return

@@ -45,6 +45,18 @@ def test_changes_json_is_the_public_contract(two_releases) -> None:
     only = cli_json(two_releases, "changes", "--type", "task_added")
     assert [e["type"] for e in only] == ["task_added"]
     assert cli_json(two_releases, "changes", "--since", "2999-01-01") == []
+    # one document's events; what a script that saw an id has not seen yet
+    reply = next(e for e in events if e["type"] == "wording_changed")["document"]
+    assert cli_json(two_releases, "changes", "--document", str(reply["id"])) == [
+        e for e in events if e["document"] and e["document"]["id"] == reply["id"]]
+    assert cli_json(two_releases, "changes", "--document", reply["url"]) == cli_json(
+        two_releases, "changes", "--document", str(reply["id"]))
+    seen = events[2]["id"]
+    assert cli_json(two_releases, "changes", "--after-id", str(seen)) == [e for e in events if e["id"] > seen]
+    assert cli_json(two_releases, "changes", "--after-id", str(events[-1]["id"])) == []
+    unknown = run_policywatch("changes", "--document", "999999", "--config", str(two_releases))
+    assert unknown.returncode == 2 and "no stored document matches" in unknown.stderr
+    assert "Traceback" not in unknown.stderr
 
 
 def test_diff_history_show_and_compare(two_releases, tmp_path) -> None:
