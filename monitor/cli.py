@@ -336,7 +336,8 @@ def show(config: Config, doc: str, seq: int | None, fmt: str) -> None:
 @click.option("--document", "doc", default=None, metavar="DOC",
               help="Only this document's events (id, URL or a unique part of the title).")
 @click.option("--after-id", default=None, type=click.IntRange(min=0), metavar="ID",
-              help="Only events with an id above ID: what a script that saw ID has not seen yet.")
+              help="Only events with an id above ID (ids grow: what a script that handled ID has "
+                   "not seen, but see the README on concurrent crawls).")
 @click.option("--limit", default=None, type=int)
 @format_option
 @common_options
@@ -349,7 +350,7 @@ def changes(config: Config, since: str | None, source: str | None, types: tuple[
       policywatch changes --since 2024-03-01
       policywatch changes --type task_added --type new_edition --format json
       policywatch changes --document 12
-      policywatch changes --after-id 340 --format json   # what is new since event 340
+      policywatch changes --after-id 340 --format json   # the events after event 340
     """
     from monitor.events import EVENT_TYPES
     from storage.db import session_scope
