@@ -455,7 +455,9 @@ def resolve_document(session: Session, ref: str) -> Document:
     )
     if doc is not None:
         return doc
-    matches = list(session.scalars(select(Document).where(Document.title.contains(ref)).limit(5)))
+    # taken literally: a title part with % or _ (增长5%) is no LIKE pattern
+    matches = list(session.scalars(select(Document).where(Document.title.contains(ref, autoescape=True))
+                                   .limit(5)))
     if len(matches) == 1:
         return matches[0]
     if len(matches) > 1:

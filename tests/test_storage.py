@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 from sqlalchemy import inspect, select
 
 from storage.db import make_engine, session_scope, upgrade
-from storage.documents import ensure_source, resolve_document, store_snapshot, touch, versions_of
+from storage.documents import NotFound, ensure_source, resolve_document, store_snapshot, touch, versions_of
 from storage.models import Document, DocumentUrl, Version
 
 
@@ -67,6 +68,22 @@ def test_one_post_under_two_urls_is_one_document(sessions) -> None:
         assert urls == {"http://h/gkmlpt/content/0/1/post_1.html", "http://h/zwgk/tzgg/content/post_1.html"}
         assert resolve_document(s, "http://h/zwgk/tzgg/content/post_1.html").id == a.document_id
         assert len(list(s.scalars(select(Version)))) == 1
+
+
+def test_a_title_part_is_taken_literally(sessions) -> None:
+    """history/show/diff/changes --document find a document by a unique part of its title: a
+    part with % or _ is that text, not a LIKE pattern matching every title."""
+    with session_scope(sessions) as s:
+        source = ensure_source(s, "x", "html_pages", {})
+        pct = store_snapshot(s, source.id, Snap("http://h/post_1.html", "h/post_1", "a",
+                                                title="关于规上工业增加值增长5%目标的通知"))
+        store_snapshot(s, source.id, Snap("http://h/post_2.html", "h/post_2", "b", title="关于印发工作要点的通知"))
+        assert resolve_document(s, "5%").id == pct.document_id
+        assert resolve_document(s, "增长5%目标").id == pct.document_id
+        with pytest.raises(NotFound, match="no stored document"):
+            resolve_document(s, "%通知")  # no title holds "%通知"; as a pattern it matched both
+        with pytest.raises(NotFound, match="no stored document"):
+            resolve_document(s, "关于_")
 
 
 def test_touch_moves_last_seen_only(sessions) -> None:
