@@ -826,9 +826,9 @@ def collect_figures(info: dict[str, Any]) -> dict[str, float]:
         for backend, row in aim["backends"].items():
             f[f"aim.{backend}.first.docs_per_s"] = row["docs_per_s"]
             f[f"aim.{backend}.first.seconds"] = row["seconds"]
-            if aim.get("ratios", {}).get(backend):
+            if backend in aim["ratios"]:
                 f[f"aim.{backend}.ratio_to_urlwatch"] = statistics.median(aim["ratios"][backend])
-        f["aim.pairs"] = float(len(aim.get("pairs", [aim])))
+        f["aim.pairs"] = float(len(aim["pairs"]))
     small = info["rss_small"]
     f["rss.small.docs"] = float(small["documents_seen"] or 0)
     f["rss.small.peak_rss_mb"] = small["peak_rss_mb"]
@@ -954,7 +954,7 @@ def render_markdown(info: dict[str, Any], f: dict[str, float]) -> str:
     aim = info.get("aim_first")
     if aim:
         peer = aim.get("urlwatch_first")
-        runs = len(aim.get("pairs", [aim]))
+        runs = len(aim["pairs"])
         lines += [f"First crawl of a fresh site of {aim['docs']:,} documents (the size the aims name)"
                   + (f"; {runs} back-to-back pairs, each crawler's run of median time:" if runs > 1 else ":"), "",
                   "| crawler | time (s) | CPU (s) | documents/s | ÷ urlwatch | ÷ parse floor | ÷ Scrapy floor "
@@ -965,10 +965,9 @@ def render_markdown(info: dict[str, Any], f: dict[str, float]) -> str:
             lines.append(f"| urlwatch | {peer['seconds']:.1f} | {peer['cpu_seconds']:.1f} | "
                          f"{_num(peer['pages_per_s'])} | 1.00× | {_x(peer['pages_per_s'], parse)} | "
                          f"{_x(peer['pages_per_s'], scrapy_rate)} | {peer['peak_rss_mb']:.0f} |")
-        ratios = aim.get("ratios", {})
+        ratios = aim["ratios"]  # a backend's, whenever urlwatch ran (median_pair)
         for bk, r in aim["backends"].items():
-            to_peer = (f"{statistics.median(ratios[bk]):.2f}×" if ratios.get(bk)
-                       else _x(r['docs_per_s'], peer['pages_per_s']) if peer else '–')
+            to_peer = f"{statistics.median(ratios[bk]):.2f}×" if bk in ratios else "–"
             lines.append(f"| policywatch, {bk} | {r['seconds']:.1f} | {r['cpu_seconds']:.1f} | {_num(r['docs_per_s'])} | "
                          f"{to_peer} | {_x(r['docs_per_s'], parse)} | {_x(r['docs_per_s'], scrapy_rate)} | "
                          f"{r['peak_rss_mb']:.0f} |")
@@ -1037,7 +1036,7 @@ def aims(info: dict[str, Any], f: dict[str, float]) -> list[tuple[str, str, str]
         ratios: list[float] = []
         if aim and bk in aim["backends"]:
             first, peer, size = aim["backends"][bk], aim.get("urlwatch_first"), aim["docs"]
-            ratios = aim.get("ratios", {}).get(bk, [])
+            ratios = aim["ratios"].get(bk, [])
         r = first["docs_per_s"]
         if peer and len(ratios) > 1:  # pairs: the median of their ratios decides
             ratio = statistics.median(ratios)

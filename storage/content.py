@@ -25,7 +25,7 @@ goes stale, even after a rollback reuses an id). A delta that saves too little i
 blob compressed alone (a new root): a document revised beyond recognition does not keep paying
 for its first text.
 
-Storing a version asks the database once before it writes (``_lookup``): whether its text is
+Storing a version asks the database once before it writes (``_select_lookup``): whether its text is
 stored, the version it is compared with (given, or the near-duplicate found by sketch) and the
 chains of bases above that version's blobs and above the remembered template page. Those were
 three round trips; on PostgreSQL, most of a stored page's cost besides its write.
@@ -435,7 +435,7 @@ _KNOWN_TEXT = (select(func.min(Blob.id).label("known_text"))
 _REFS = ("text", "normalized", "page", "template")
 
 
-def _lookup(refs: Any) -> Any:
+def _select_lookup(refs: Any) -> Any:
     """What storing a new version asks first, in one row (one round trip instead of three):
     whether its text is stored; ``refs`` (a one-row subquery: shared, text_id, normalized_id,
     page_id, the version it is compared with) and the chains of bases above its three blobs and
@@ -453,18 +453,18 @@ def _lookup(refs: Any) -> Any:
 
 
 # a revision, or a text without sketch keys: the blobs given (``text_ref`` …, maybe NULL)
-_LOOKUP_GIVEN = Prepared(_lookup(select(
+_LOOKUP_GIVEN = Prepared(_select_lookup(select(
     null().label("shared"), *(cast(bindparam(f"{name}_ref"), _BLOB_ID).label(f"{name}_id")
                               for name in _REFS[:3])).subquery("given")))
 # a new document: its near-duplicate's, found by the sketch keys (``_select_similar``)
-_LOOKUP_SIMILAR = PreparedIn(lambda keys: _lookup(_select_similar(keys).subquery("similar")),
+_LOOKUP_SIMILAR = PreparedIn(lambda keys: _select_lookup(_select_similar(keys).subquery("similar")),
                              "keys", most=SKETCH_KEYS)
 _CHAIN_WIDTH = 3 * (MAX_DEPTH + 1)
 
 
 @dataclass
 class _Found:
-    """A ``_lookup`` row: the stored text's blob, the compared version's (with the sketch keys
+    """A ``_select_lookup`` row: the stored text's blob, the compared version's (with the sketch keys
     it shares, for a near-duplicate) and the chains, by name (``_REFS``)."""
 
     text_id: int | None
@@ -481,7 +481,7 @@ class _Found:
 
 def _look_up(conn: Connection, text_digest: bytes, *, previous: ContentIds | None = None,
              keys: Sequence[int] = (), template: int | None = None) -> _Found:
-    """The ``_lookup`` of a revision of ``previous``, or of a new document's near-duplicate by
+    """The ``_select_lookup`` of a revision of ``previous``, or of a new document's near-duplicate by
     its sketch ``keys``; either way with the chain of the ``template`` page."""
     params: dict[str, Any] = {"digest": text_digest, "template": template}
     if previous is None and keys:

@@ -94,3 +94,10 @@ def test_a_dead_server_is_reported_once(tmp_path: Path) -> None:
     assert "Traceback" not in quiet.stderr
     verbose = run_policywatch("-v", "crawl", "--config", str(config))
     assert "Gave up retrying" in verbose.stderr
+
+
+def test_the_kinds_documents_list_offers_are_those_documents_get() -> None:
+    from crawler.document.metadata import KINDS
+    from monitor.cli import _DOCUMENT_KINDS
+
+    assert set(_DOCUMENT_KINDS) == set(KINDS)

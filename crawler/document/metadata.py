@@ -74,6 +74,8 @@ _KIND_RULES = (
     ("action_plan", re.compile(r"行动方案|行动计划|实施方案|工作方案|三年行动")),
     ("notice", re.compile(r"通知$|通告$|公告$")),
 )
+# every kind a document can be given (metadata["kind"]); `documents list --kind` offers these
+KINDS = (*(kind for kind, _ in _KIND_RULES), "proposal_reply", "other")
 _PM_KEYS = {
     "title": ("名称", "标题", "文件名称", "title"),
     "issuer": ("发布机构", "发文机关", "发文单位", "发布单位", "来源机构"),
