@@ -6,7 +6,11 @@
   ``get_text``) of the same pages, one core, pages/s;
 - Scrapy floor: Scrapy itself, with policywatch's concurrency, fetching the same detail pages
   with a spider that does nothing with them — what the mandated framework costs before any
-  extraction or storage (pages/s from the engine's start, interpreter start excluded).
+  extraction or storage (pages/s from the engine's start, interpreter start excluded);
+- policywatch's own stages, each alone: the analysis of a page (``build_snapshot``) and the
+  storing of its version (``store_snapshot``, one transaction each, fresh SQLite), CPU per page
+  in one process, no fetching and no queues. With the Scrapy floor's CPU per page and the start
+  of a one-document crawl they bound the pipeline from below (``bench.pipeline.ideal_pipeline``).
 
 Each runs in a child process of its own (``python -m bench.floors fetch|parse …``), so the
 server threads of the benchmark process do not share its interpreter lock.
@@ -123,6 +127,28 @@ def scrapy_floor(base: str, docs: int, concurrency: int = 16) -> dict[str, float
             "cpu_seconds": cpu}
 
 
+def stages_floor(docs: int, sample: int) -> dict[str, float]:
+    import tempfile
+    from pathlib import Path
+
+    from bench.site import ReleasedSite
+    from bench.store_bench import time_stores
+    from crawler.snapshot import build_snapshot
+
+    site = ReleasedSite(docs)  # release 0: the pages a first crawl fetches
+    count = min(docs, sample)
+    base = "http://127.0.0.1:8000"
+    pages = [(site.detail_url(base, i), site.detail(i), site.last_modified(i)) for i in range(count)]
+    build_snapshot(*pages[0][:2], "text/html; charset=utf-8")  # imports and caches outside the timing
+    started = time.process_time()
+    snapshots = [build_snapshot(url, body, "text/html; charset=utf-8", last_modified=modified)
+                 for url, body, modified in pages]
+    analysis = time.process_time() - started
+    with tempfile.TemporaryDirectory(prefix="pw-stages-") as tmp:
+        stored = time_stores(f"sqlite:///{Path(tmp) / 'stages.db'}", snapshots, [])
+    return {"pages": count, "analysis_ms": analysis * 1000 / count, "store_ms": stored["cpu_ms"]}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     sub = parser.add_subparsers(dest="which", required=True)
@@ -136,11 +162,16 @@ def main(argv: list[str] | None = None) -> int:
     parse = sub.add_parser("parse")
     parse.add_argument("--docs", type=int, required=True)
     parse.add_argument("--sample", type=int, default=2000)
+    stages = sub.add_parser("stages")
+    stages.add_argument("--docs", type=int, required=True)
+    stages.add_argument("--sample", type=int, default=2000)
     args = parser.parse_args(argv)
     if args.which == "fetch":
         result = fetch_floor(args.base, args.docs, args.threads)
     elif args.which == "scrapy":
         result = scrapy_floor(args.base, args.docs)
+    elif args.which == "stages":
+        result = stages_floor(args.docs, args.sample)
     else:
         result = parse_floor(args.docs, args.sample)
     json.dump(result, sys.stdout)

@@ -71,6 +71,7 @@ def test_bench_smoke_sqlite() -> None:
         "sqlite.digest.render_ms", "sqlite.digest.select_ms", "rss.small.peak_rss_mb", "rss.ratio",
         "floor.scrapy.pages_per_s",
         "aim.sqlite.first.docs_per_s",
+        "stages.analysis_ms", "stages.store_ms", "start_crawl.seconds", "ideal.docs_per_s",
     ]
     if with_urlwatch:
         expected += ["urlwatch.first.seconds", "urlwatch.first.pages_per_s", "urlwatch.recheck.seconds",
@@ -92,8 +93,24 @@ def test_bench_smoke_sqlite() -> None:
     for heading in ("## Floors and peer", "## policywatch", "## Aims", "first crawl: documents/s",
                     "unchanged recrawl, full sweep", "changed recrawl: events / expected",
                     "storage: bytes per document version", "digest of 1,000 events", "Diff (", "Peak RSS",
-                    "First crawl of a fresh site of 20 documents", "first crawl of 20 documents at least"):
+                    "First crawl of a fresh site of 20 documents", "first crawl of 20 documents at least",
+                    "policywatch's stages alone", "Bound: no pipeline of these parts crawls 20 documents"):
         assert heading in report, heading
+
+
+def test_ideal_pipeline_spreads_every_page_but_the_first_over_the_cores() -> None:
+    from bench.pipeline import ideal_pipeline
+
+    info = {"scrapy_floor": {"cpu_seconds": 2.0, "pages": 2000},  # 1 ms a page
+            "stages": {"analysis_ms": 1.5, "store_ms": 0.5}, "start_crawl": {"seconds": 0.8},
+            "machine": {"cpus": 2}}
+    ideal = ideal_pipeline(info, 2001)
+    assert ideal["cpu_ms_per_page"] == 3.0
+    assert round(ideal["seconds"], 6) == 0.8 + 2000 * 0.003 / 2  # 3.8 s
+    assert round(ideal["docs_per_s"], 3) == round(2001 / 3.8, 3)
+    info["machine"]["cpus"] = 4
+    assert round(ideal_pipeline(info, 2001)["seconds"], 6) == 0.8 + 1.5
+    assert ideal_pipeline(info, 1)["seconds"] == 0.8  # the start is a crawl of one document
 
 
 def test_sources_bench_smoke() -> None:
