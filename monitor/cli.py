@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -331,6 +332,49 @@ def show(config: Config, doc: str, seq: int | None, fmt: str) -> None:
         return
     click.echo(f"#{document.id} v{version.seq} {document.url}")
     click.echo(format_structure(payload["structure"]))
+
+
+@cli.command()
+@click.argument("path", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--url", default=None, help="The page's address, for its relative links (default: the file's).")
+@click.option("--as", "as_kind", type=click.Choice(["html", "text"]), default=None,
+              help="Read the file as a web page or as plain text (default: guessed from its bytes).")
+@format_option
+def inspect(path: str, url: str | None, as_kind: str | None, fmt: str) -> None:
+    """What policywatch understands of one saved file, without a crawl or a database.
+
+    PATH is a page saved from a site, a document's plain text (UTF-8 or GBK), a PDF, DOCX or DOC
+    attachment, or - for stdin. The crawl's own extraction reads it: check a new site's pages
+    before adding it as a source, or read a document someone sent you.
+
+    \b
+    Examples:
+      policywatch inspect post_4381500.html
+      curl -s https://gdii.gd.gov.cn/…/post_4381500.html | policywatch inspect - --url https://gdii.gd.gov.cn/…/post_4381500.html
+      policywatch inspect 答复.pdf --format json
+    """
+    from crawler.document import format_structure
+    from monitor.inspect_file import InspectError, inspect_bytes
+
+    try:
+        body = click.get_binary_stream("stdin").read() if path == "-" else Path(path).read_bytes()
+    except OSError as exc:
+        raise click.ClickException(f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        payload = inspect_bytes(body, path, url=url, as_kind=as_kind)
+    except InspectError as exc:
+        raise click.ClickException(str(exc)) from None
+    if fmt == "json":
+        click.echo(to_json(payload))
+        return
+    head = f"{single_line(payload['title'] or '(no title)')}  [{payload['read_as']}"
+    head += f", {payload['encoding']}]" if payload["encoding"] else "]"
+    click.echo(head)
+    click.echo(format_structure(payload["structure"]))
+    if payload["attachments"]:
+        click.echo("== 附件 attachments ==")
+        for a in payload["attachments"]:
+            click.echo(f"  {single_line(a['name'] or '')}  {a['url']}")
 
 
 @cli.command()

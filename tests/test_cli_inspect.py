@@ -1,0 +1,131 @@
+"""`policywatch inspect FILE`: a saved page, a text, a PDF or a Word file read as a crawl reads it,
+without a database; a file with nothing to read is one line and exit 1."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from replica.files import docx_bytes, pdf_bytes
+from tests.conftest import ROOT, run_policywatch
+from tests.test_cli import one_line_error
+
+SEEDS = ROOT / "replica" / "data" / "seeds"
+LABELS = ROOT / "tests" / "fixtures" / "labels"
+PAGES = ROOT / "tests" / "fixtures" / "pages"
+
+
+def inspect_json(*args: str, stdin: bytes | None = None) -> dict:
+    if stdin is None:
+        out = run_policywatch("inspect", *args, "--format", "json")
+    else:  # run_policywatch has no input: the same child process, given stdin
+        import subprocess
+        import sys
+
+        done = subprocess.run([sys.executable, "-m", "monitor", "inspect", *args, "--format", "json"],
+                              input=stdin, capture_output=True, timeout=120, cwd=str(ROOT))
+        out = subprocess.CompletedProcess(done.args, done.returncode, done.stdout.decode(), done.stderr.decode())
+    assert out.returncode == 0, out.stderr
+    assert "Traceback" not in out.stderr
+    return json.loads(out.stdout)
+
+
+def seed(prefix: str) -> Path:
+    return next(SEEDS.glob(f"{prefix}_*.txt"))
+
+
+def test_a_text_file_gives_the_labelled_tasks_whatever_its_encoding(tmp_path: Path) -> None:
+    labels = json.loads(next(LABELS.glob("seed_001_tasks.json")).read_text("utf-8"))
+    utf8 = inspect_json(str(seed("001")))
+    assert utf8["read_as"] == "text" and utf8["encoding"] == "utf-8"
+    tasks = utf8["structure"]["tasks"]
+    assert [(t["label"], t["title"]) for t in tasks] == [(t["label"], t["title"]) for t in labels["tasks"]]
+    assert tasks[1]["lead"] == ["省工业和信息化厅"] and tasks[1]["implementing"] == ["相关市政府"]
+    # the same text saved as GBK (with a byte order mark-less Windows editor) reads the same
+    gbk = tmp_path / "要点.txt"
+    gbk.write_bytes(seed("001").read_text("utf-8").encode("gb18030"))
+    again = inspect_json(str(gbk))
+    assert again["encoding"] == "gb18030" and again["structure"] == utf8["structure"]
+    # a UTF-8 byte order mark is not part of the text
+    bom = tmp_path / "bom.txt"
+    bom.write_bytes(b"\xef\xbb\xbf" + seed("001").read_bytes())
+    assert inspect_json(str(bom))["structure"] == utf8["structure"]
+
+
+def test_a_proposal_reply_text_gives_its_labelled_metadata() -> None:
+    labels = {d["document"][:3]: d for d in json.loads((LABELS / "seed_metadata.json").read_text("utf-8"))["documents"]}
+    got = inspect_json(str(seed("004")))["structure"]["metadata"]
+    want = labels["004"]
+    assert got["kind"] == "proposal_reply"
+    proposal = got["proposal"]
+    for key in ("proposal_type", "addressee", "role", "proposal_number"):
+        assert proposal[key] == want[key], key
+
+
+def test_a_saved_page_reads_as_the_crawl_reads_it() -> None:
+    expected = json.loads((PAGES / "gbk_meta.expected.json").read_text("utf-8"))
+    got = inspect_json(str(PAGES / "gbk_meta.html"))
+    assert got["read_as"] == "html" and got["encoding"] == expected["encoding"]
+    assert got["title"] == expected["title"]
+    assert [n["label"] for n in got["structure"]["outline"]] == ["一、", "二、"]
+    # the table form names the title and the outline
+    out = run_policywatch("inspect", str(PAGES / "gbk_meta.html"))
+    assert out.returncode == 0 and expected["title"] in out.stdout and "一、提高思想认识" in out.stdout
+
+
+def test_stdin_with_url_resolves_the_attachment_links() -> None:
+    page = ("<html><head><meta charset='utf-8'><title>关于开展试点的通知</title></head><body>"
+            "<div class='article-content'><p>各有关单位:</p><p>一、工作目标</p><p>到2025年建成100个试点。</p>"
+            "<p>附件:<a href='../files/名单.xlsx'>试点名单</a></p></div></body></html>").encode()
+    got = inspect_json("-", "--url", "https://www.gd.gov.cn/zwgk/tzgg/content/post_1.html", stdin=page)
+    assert got["url"] == "https://www.gd.gov.cn/zwgk/tzgg/content/post_1.html"
+    assert [a["url"] for a in got["attachments"]] == [
+        "https://www.gd.gov.cn/zwgk/tzgg/files/名单.xlsx"]
+    assert got["structure"]["outline"][0]["title"] == "工作目标"
+
+
+@pytest.mark.parametrize("make", [pdf_bytes, docx_bytes], ids=["pdf", "docx"])
+def test_pdf_and_docx_attachments_are_read(tmp_path: Path, make) -> None:
+    lines = ["关于2024年工作安排的通知", "一、加强组织领导", "(一)建立工作机制。省工业和信息化厅牵头。",
+             "二、强化保障措施"]
+    path = tmp_path / ("答复.pdf" if make is pdf_bytes else "答复.docx")
+    path.write_bytes(make(lines))
+    got = inspect_json(str(path))
+    assert got["read_as"] == path.suffix[1:]
+    labels = [n["label"] for n in got["structure"]["outline"] if n["level"] == 1]
+    assert labels == ["一、", "二、"]
+
+
+def test_as_text_reads_markup_as_text(tmp_path: Path) -> None:
+    path = tmp_path / "page.html"
+    path.write_text("<p>一、总体要求</p>", encoding="utf-8")
+    assert inspect_json(str(path))["read_as"] == "html"
+    assert inspect_json(str(path), "--as", "text")["read_as"] == "text"
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        (None, "cannot read"),
+        (b"", "the file is empty"),
+        (b"  \n\t ", "the file is empty"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "not a web page, a text, a PDF or a Word file"),
+        (b"PK\x03\x04\x00\x00broken zip", "not a web page"),
+        (b"<html><body><script>var a=1;</script></body></html>", "no document body found"),
+    ],
+    ids=["missing", "empty", "blank", "image", "zip", "no-body"],
+)
+def test_a_file_with_nothing_to_read_is_one_line(tmp_path: Path, content: bytes | None, fragment: str) -> None:
+    path = tmp_path / "file.bin"
+    if content is not None:
+        path.write_bytes(content)
+    result = run_policywatch("inspect", str(path))
+    line = one_line_error(result)
+    assert result.returncode == 1 and fragment in line and line.startswith("error: ")
+
+
+def test_inspect_help_has_examples() -> None:
+    out = run_policywatch("inspect", "--help")
+    assert out.returncode == 0 and "Example" in out.stdout
