@@ -516,8 +516,9 @@ def _target_event(a, b, before, after, base, ta, tb, context=None) -> EventDraft
 _NUM_RE = re.compile(r"\d+(?:\.\d+)?")
 _NUM_UNIT_RE = re.compile(
     r"\d+(?:\.\d+)?\s*(?:(?:万亿|千亿|百亿|亿|千万|百万|万|千|百)\s*)?"
-    r"(?:家|个|项|户|人次|人|条|所|座|台|套|公里|千米|米|平方米|亩|吨|元|次|名|批|部|款|类|种|场|张|件|倍|%|％|GB|TB|Gbps|"
-    r"万|亿)"
+    r"(?:家|个|项|户|人次|人|条|所|座|台|套|辆|艘|标箱|公里|千米|米|平方米|立方米|亩|吨|美元|元|次|名|批|部|款|类|种|"
+    r"场|张|件|倍|%|％|千瓦时|千瓦|兆瓦时|兆瓦|吉瓦时|吉瓦|小时|分钟|天|"
+    r"TWh|GWh|MWh|kWh|GW|MW|kW|EFLOPS|PFLOPS|GB|TB|PB|Gbps|Mbps|万|亿)"
 )
 
 

@@ -7,9 +7,13 @@ import re
 
 logger = logging.getLogger(__name__)
 
+# An alternative that another one starts (千瓦 of 千瓦时, GW of GWh, G of GB) comes after it:
+# the regex takes the first alternative that matches, and "20GWh" is 20 GWh, not 20 GW of "h".
 _UNITS = (
-    "平方米|平方公里|万千瓦|千瓦|公里|千米|吨|个百分点|百分点|家|个|项|所|座|条|款|名|人次|人|位|户|台|套|件|元|"
-    "%|倍|张|部|批|类|种|场|次|期|亩|公顷|米|GW|MW|TB|PB|EB|Gbps|G|万|亿"
+    "平方米|平方公里|平方千米|立方米|万千瓦时|万千瓦|千瓦时|千瓦|兆瓦时|兆瓦|吉瓦时|吉瓦|公里|千米|吨|"
+    "个百分点|百分点|家|个|项|所|座|条|款|名|人次|人|位|户|台|套|件|辆|艘|标箱|美元|港元|欧元|元|"
+    "%|倍|张|部|批|类|种|场|次|期|亩|公顷|米|小时|分钟|天|"
+    "TWh|GWh|MWh|kWh|GW|MW|kW|EFLOPS|PFLOPS|TFLOPS|TB|PB|EB|GB|Gbps|Mbps|G|万|亿"
 )
 # "1,000" is one number (thousands groups), and a digit right after "1," is never a number's start.
 # The number starts with a digit and only then looks back ("not after a digit, a dot, a letter or
@@ -34,7 +38,7 @@ _WEAK_UNITS = frozenset({"G", "次", "期", "批", "部", "类", "场", "种", "
 # Where the counted thing ends. Only the position of the first match is used, so the marks are
 # spelled as single-character alternatives: when every alternative starts with a literal, the
 # regex engine skips positions by their first character instead of trying each alternative.
-_WHAT_STOP_MARKS = ",。;、:!?()“”《》[]〔〕"
+_WHAT_STOP_MARKS = ",。;、:!?()“”《》[]〔〕/"  # "/": 300MW/600MWh is two targets
 _WHAT_STOP_RE = re.compile(
     "|".join(re.escape(c) for c in _WHAT_STOP_MARKS)
     + r"|数字化|转型|以上的|左右|的|等|和|与|及|或|实现|达到|达|超过|突破|建设|发展|"
