@@ -34,8 +34,18 @@ _SESSION_RE = re.compile(
 )
 _CONSULTED_RES = (
     re.compile(r"经(?:综合|征求|商)(?:了)?(?P<u>[^。;]{2,300}?)等(?:有关)?(?:单位|部门)(?:的)?意见"),
-    re.compile(r"会同(?P<u>[^。;]{2,400}?)(?:认真研究办理|研究办理|共同研究|认真研究|进行研究|共同办理)"),
+    re.compile(r"会同(?P<u>[^。;]{2,400}?)(?:进行了?|作了|做了)?"
+               r"(?:认真研究办理|研究办理|共同研究|认真研究|进行研究|共同办理)"),
     re.compile(r"(?:综合|征求)了?(?P<u>[^。;]{2,300}?)等(?:有关)?(?:单位|部门)(?:的)?意见"),
+)
+# Looser phrasings, taken only when every unit they name reads as an agency (ends in 局, 委, 厅…):
+# "并商X、Y,现答复如下", "经商X同意", "经与X共同研究", "由我局主办,X、Y会办", "征求X、Y意见".
+_CONSULTED_LOOSE_RES = (
+    re.compile(r"[并经]商(?P<u>[^。;:,]{2,300}?)(?:同意)?[,。]"),
+    re.compile(r"经?与(?P<u>[^。;:,]{2,300}?)(?:共同|一起|认真)研究"),
+    re.compile(r"主办[,,](?P<u>[^。;:]{2,300}?)(?:为)?(?:会办|协办)"),
+    re.compile(r"(?:会办|协办)单位[::为](?P<u>[^。;:]{2,300}?)(?:[。;\n]|$)"),
+    re.compile(r"(?:综合|征求)了?(?P<u>[^。;:,]{2,300}?)(?:的)?意见"),
 )
 _CONTACT_RE = re.compile(
     r"联系人(?:及电话|及联系电话|和电话)?[::]?\s?(?P<name>[\u4e00-\u9fff]{2,4})[\s,,;;、]*"
@@ -172,6 +182,12 @@ def _consulted(text: str) -> list[str]:
         units = [u for u in units if 1 < len(u) <= 40]
         if units:
             return distribute(units)
+    for rx in _CONSULTED_LOOSE_RES:
+        for m in rx.finditer(text):
+            units = [u.strip() for u in re.split(r"[、,,]", m.group("u").removesuffix("等")) if u.strip()]
+            units = distribute(units) if units else []
+            if units and all(1 < len(u) <= 40 and _AGENCY_SUFFIX_RE.search(u) for u in units):
+                return units
     return []
 
 
