@@ -60,15 +60,16 @@ _NO_PREFIX_STARTS = (
 )
 _DEPT_SUFFIX_CHARS = frozenset("厅局委办部府院行会司署室处所校社队馆站心团盟")
 # A department clause: at least one department-like word or a role word.
-_DEPTISH_RE = re.compile(r"(?:厅|局|委|办|部|政府|银行|分行|支行|中心|院|会|公司|单位|部门)")
-_KNOWN_ROLE_WORDS_RE = re.compile(r"牵头|负责|落实|配合|(?:单位|部门)\s*[::]")
+_DEPTISH_RE = re.compile(r"(?:厅|局|委|办|部|政府|银行|分行|支行|中心|院|会|公司|单位|部门|处室|科室)")
+_KNOWN_ROLE_WORDS_RE = re.compile(r"牵头|负责|落实|配合|(?:单位|部门|处室|科室)\s*[::]")
 # Role labels, as action plans of many provinces write their clauses: "牵头单位:省X厅",
 # "责任单位:市X局、市Y委", "配合部门:…". The one vocabulary of them: tasks finds such clauses
 # with ROLE_LABEL_RE, clean keeps their lines apart, _parse_segment reads the role.
 _LABEL_ROLE = {"牵头": "lead", "主要责任": "responsible", "责任": "responsible", "配合": "responsible",
                "参与": "responsible", "协同": "responsible", "协办": "responsible", "实施": "implementing",
                "落实": "implementing"}
-ROLE_LABEL = r"(?P<label>" + "|".join(_LABEL_ROLE) + r")(?:单位|部门)\s*[::]"
+# A department's own work points name its offices: "责任处室:规划处", "牵头科室:…".
+ROLE_LABEL = r"(?P<label>" + "|".join(_LABEL_ROLE) + r")(?:单位|部门|处室|科室)\s*[::]"
 ROLE_LABEL_RE = re.compile(ROLE_LABEL)
 _SEGMENT_LABEL_RE = re.compile("^" + ROLE_LABEL + r"\s*")
 _BRACKETS_RE = re.compile(r"[(〔\[【《“)〕\]】》”]")

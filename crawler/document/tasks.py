@@ -66,7 +66,8 @@ def _labelled_clause(text: str, end: int) -> tuple[str, int] | None:
     """A clause that starts with a role label ("责任单位:", "牵头单位:") and runs to ``end``,
     after a line break or a sentence's end: (its text without brackets, start index)."""
     begin = max(0, end - 400)
-    if text.find("单位", begin, end) < 0 and text.find("部门", begin, end) < 0:
+    if (text.find("单位", begin, end) < 0 and text.find("部门", begin, end) < 0
+            and text.find("室", begin, end) < 0):
         return None  # the usual case, decided without the pattern
     for match in ROLE_LABEL_RE.finditer(text, begin, end):
         start = match.start()

@@ -24,7 +24,8 @@ SCHEMA_VERSION = 1
 # outline or tasks it finds (2: the chapters and articles of regulations). Structures stored by
 # an earlier parser carry a lower number (none: 1); monitor.compare reads both versions of a
 # comparison again before comparing them, so a parser change never shows as a document change.
-# 3: targets in GWh, 千瓦时, 兆瓦, 辆, 标箱, 美元, 小时, 天… (a unit they lacked, or cut short).
+# 3: targets in GWh, 千瓦时, 兆瓦, 辆, 标箱, 美元, 小时, 天… (a unit they lacked, or cut short);
+# offices (责任处室:规划处) as a task's departments.
 PARSER_VERSION = 3
 
 
