@@ -28,3 +28,41 @@ def test_offices_are_departments_of_their_task() -> None:
     ]
     assert tasks[0]["clause"] == "责任处室:规划处、运行监测协调局"
     assert "责任处室" not in tasks[0]["title"]
+
+
+PLAN = """广东省推进数字政府建设2024年工作要点
+一、提升政务服务水平
+(一)深化“粤省事”平台建设。新增高频服务事项100项。(省政务服务数据管理局负责)
+(二)优化营商环境。
+牵头单位:省发展改革委
+配合单位:省市场监管局、省商务厅
+二、强化数据要素保障
+(三)建设省级数据交易平台。由省政务服务数据管理局会同省财政厅推进。
+(四)推进公共数据开放。开放数据集不少于2000个。省政务服务数据管理局、各地级以上市人民政府负责。
+三、深化数字政府改革
+(五)推进政务数据共享。
+(六)建设一体化政务云。(省政务服务数据管理局牵头)
+四、完善体制机制
+(七)健全工作机制。
+五、保障措施
+(一)加强组织领导。
+"""
+
+
+def test_clauses_on_label_lines_and_in_a_closing_sentence() -> None:
+    tasks = {t["label"]: t for t in understand(PLAN)["tasks"]}
+    assert (tasks["(二)"]["lead"], tasks["(二)"]["responsible"]) == (["省发展改革委"], ["省市场监管局", "省商务厅"])
+    assert tasks["(四)"]["responsible"] == ["省政务服务数据管理局", "各地级以上市人民政府"]
+    assert [t["value"] for t in tasks["(四)"]["targets"]] == [2000]
+    # a narrative sentence naming departments is no clause
+    assert (tasks["(三)"]["lead"], tasks["(三)"]["responsible"]) == ([], [])
+
+
+def test_a_task_section_without_clauses_between_two_with_them_keeps_its_tasks() -> None:
+    labels = [t["label"] for t in understand(PLAN)["tasks"]]
+    # 三 (no clause in (五), one in (六)) and 二 are task sections; 四 comes after the last
+    # section with a clause and 五 is 保障措施: neither is taken
+    assert labels == ["(一)", "(二)", "(三)", "(四)", "(五)", "(六)"]
+    sandwiched = PLAN.replace("由省政务服务数据管理局会同省财政厅推进。", "").replace(
+        "省政务服务数据管理局、各地级以上市人民政府负责。", "")
+    assert [t["label"] for t in understand(sandwiched)["tasks"]] == ["(一)", "(二)", "(三)", "(四)", "(五)", "(六)"]

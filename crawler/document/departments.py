@@ -58,7 +58,7 @@ _NO_PREFIX_STARTS = (
     "省", "市", "区", "县", "国家", "中国", "中央", "人民银行", "相关", "有关", "各", "广东", "全国", "全省", "全市",
     "驻", "海关", "其他", "其它", "部", "民航",
 )
-_DEPT_SUFFIX_CHARS = frozenset("厅局委办部府院行会司署室处所校社队馆站心团盟")
+DEPT_SUFFIX_CHARS = frozenset("厅局委办部府院行会司署室处所校社队馆站心团盟")
 # A department clause: at least one department-like word or a role word.
 _DEPTISH_RE = re.compile(r"(?:厅|局|委|办|部|政府|银行|分行|支行|中心|院|会|公司|单位|部门|处室|科室)")
 _KNOWN_ROLE_WORDS_RE = re.compile(r"牵头|负责|落实|配合|(?:单位|部门|处室|科室)\s*[::]")
@@ -154,7 +154,7 @@ def distribute(names: list[str]) -> list[str]:
         suffix = last[k:]
         for i in range(len(out) - 1):
             n = out[i]
-            if 1 <= len(n) <= 4 and _DEPT_SUFFIX_CHARS.isdisjoint(n) and not n.endswith("市"):
+            if 1 <= len(n) <= 4 and DEPT_SUFFIX_CHARS.isdisjoint(n) and not n.endswith("市"):
                 out[i] = n + suffix
     prefix: str | None = None
     for i, n in enumerate(out):
@@ -162,7 +162,7 @@ def distribute(names: list[str]) -> list[str]:
         if p is not None:
             prefix = p
             continue
-        if prefix and not n.startswith(_NO_PREFIX_STARTS) and n[-1:] in _DEPT_SUFFIX_CHARS and "市" not in n[:4]:
+        if prefix and not n.startswith(_NO_PREFIX_STARTS) and n[-1:] in DEPT_SUFFIX_CHARS and "市" not in n[:4]:
             out[i] = prefix + n
     return out
 
@@ -175,7 +175,7 @@ def looks_like_clause(text: str) -> bool:
         return bool(_DEPTISH_RE.search(text))
     # A bare list of departments ("省科技厅、工业和信息化厅") also counts.
     items = _split_top(text, "、,,;")
-    return bool(items) and all(len(i) <= 30 and i[-1:] in _DEPT_SUFFIX_CHARS for i in items)
+    return bool(items) and all(len(i) <= 30 and i[-1:] in DEPT_SUFFIX_CHARS for i in items)
 
 
 def _strip_role(seg: str) -> tuple[str, str | None]:

@@ -6,7 +6,7 @@ import logging
 import re
 from collections import Counter
 
-from .departments import ROLE_LABEL_RE, ClauseContext, looks_like_clause, parse_clause
+from .departments import DEPT_SUFFIX_CHARS, ROLE_LABEL_RE, ClauseContext, looks_like_clause, parse_clause
 from .labels import DIVISION_RANK, is_date_line
 from .outline import Node, subtree_text
 from .targets import find_targets
@@ -81,10 +81,36 @@ def _labelled_clause(text: str, end: int) -> tuple[str, int] | None:
         inner = text[match.start():end].strip()
         if bracketed and inner[-1:] in _CLOSERS:
             inner = inner[:-1].strip()
+        if "\n" in inner and not bracketed:
+            # one label a line ("牵头单位:省发展改革委" / "配合单位:省商务厅"): one clause
+            lines = [line.strip().rstrip(";\uff1b") for line in inner.split("\n") if line.strip()]
+            if all(ROLE_LABEL_RE.match(line) for line in lines):
+                inner = ";".join(lines)
         if "。" in inner or "\n" in inner:
             return None
         return (inner, start) if looks_like_clause(inner) else None
     return None
+
+
+# An unbracketed closing sentence that only names departments and their role:
+# "…不少于2000个。省政务服务数据管理局、各地级以上市人民政府负责。"
+_ROLE_END_RE = re.compile(r"(?:牵头|负责|负责落实|落实|配合|按职责分工负责|分工负责)$")
+
+
+def _sentence_clause(text: str, end: int) -> tuple[str, int] | None:
+    """The paragraph's last sentence (after 。 or a line break, at most 120 characters) when
+    it is a list of departments ending in a role word: (its text, start index)."""
+    start = max(text.rfind("。", 0, end), text.rfind("\n", 0, end)) + 1
+    if start <= 0 or end - start > 120:
+        return None  # a paragraph of one sentence is the task itself, not its clause
+    inner = text[start:end].strip()
+    if not _ROLE_END_RE.search(inner) or any(c in inner for c in ",,::“”《》"):
+        return None
+    roles = parse_clause(inner, ClauseContext())
+    names = [*roles.lead, *roles.responsible, *roles.implementing]
+    if not names or not all(n[-1:] in DEPT_SUFFIX_CHARS for n in names):
+        return None
+    return inner, start
 
 
 def find_clause(text: str) -> tuple[str, int] | None:
@@ -98,7 +124,7 @@ def find_clause(text: str) -> tuple[str, int] | None:
     opener = _CLOSERS.get(closer)
     k = text.rfind(opener, max(0, end - 600), end - 1) if opener is not None else -1
     if k < 0:
-        return _labelled_clause(text, end)
+        return _labelled_clause(text, end) or _sentence_clause(text, end)
     if closer not in text[k + 1:end - 1]:  # the common case: no nested brackets of the same kind
         inner = text[k + 1:end - 1].strip()
         return (inner, k) if looks_like_clause(inner) else None
@@ -133,8 +159,13 @@ def select_task_nodes(nodes: list[Node], clauses: dict[int, str]) -> list[int]:
     if clauses:
         by_rank = Counter(nodes[i].rank for i in clauses)
         rank = max(by_rank.items(), key=lambda kv: (kv[1], -kv[0]))[0]
-        sections_with_clauses = {_section_of(nodes, i) for i in clauses if nodes[i].rank == rank}
-        return [i for i, n in enumerate(nodes) if n.rank == rank and _section_of(nodes, i) in sections_with_clauses]
+        sections = {_section_of(nodes, i) for i in clauses if nodes[i].rank == rank}
+        # a section between two with clauses is one of the plan's task sections whose tasks name
+        # no department (not 总体要求 or 保障措施, which come before the first or after the last)
+        first, last = min(sections), max(sections)
+        return [i for i, n in enumerate(nodes) if n.rank == rank and (
+            (section := _section_of(nodes, i)) in sections
+            or (first < section < last and not _NON_SUBSTANTIVE_RE.match(nodes[section].title)))]
     # a regulation (no responsibility clauses: a plan's tasks have them, even with a regulation
     # appended): its articles are its units, every one (附则's too: when it takes effect)
     articles = [i for i, n in enumerate(nodes) if n.rank == DIVISION_RANK["条"]]
