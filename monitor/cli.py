@@ -11,7 +11,7 @@ import click
 
 from monitor.cli_common import common_options, format_option, open_db, parse_since
 from monitor.config import Config, ConfigError
-from monitor.output import single_line, table, to_json
+from monitor.output import single_line, table, terminal_text, to_json
 
 # SQLAlchemy and the storage are imported by the commands that use them, not here: `crawl`
 # starts its helper processes before it loads them (crawler.prestart), and a helper started by
@@ -330,8 +330,8 @@ def show(config: Config, doc: str, seq: int | None, fmt: str) -> None:
     if fmt == "json":
         click.echo(to_json(payload))
         return
-    click.echo(f"#{document.id} v{version.seq} {document.url}")
-    click.echo(format_structure(payload["structure"]))
+    click.echo(f"#{document.id} v{version.seq} {single_line(document.url)}")
+    click.echo(terminal_text(format_structure(payload["structure"])))
 
 
 @cli.command()
@@ -370,11 +370,11 @@ def inspect(path: str, url: str | None, as_kind: str | None, fmt: str) -> None:
     head = f"{single_line(payload['title'] or '(no title)')}  [{payload['read_as']}"
     head += f", {payload['encoding']}]" if payload["encoding"] else "]"
     click.echo(head)
-    click.echo(format_structure(payload["structure"]))
+    click.echo(terminal_text(format_structure(payload["structure"])))
     if payload["attachments"]:
         click.echo("== 附件 attachments ==")
         for a in payload["attachments"]:
-            click.echo(f"  {single_line(a['name'] or '')}  {a['url']}")
+            click.echo(f"  {single_line(a['name'] or '')}  {single_line(a['url'])}")
 
 
 @cli.command()

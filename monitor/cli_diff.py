@@ -9,15 +9,18 @@ import click
 
 from monitor.cli_common import common_options, open_db
 from monitor.config import Config
-from monitor.output import single_line, table, to_json
+from monitor.output import single_line, table, terminal_text, to_json
 
 
-def _write(text: str, out: str | None) -> None:
+def _write(text: str, out: str | None, *, terminal: bool = False) -> None:
+    """``text`` to the file ``out``, else to stdout; ``terminal``: plain text for people, whose
+    control characters a terminal would act on are spaced out on stdout (JSON and HTML are
+    passed as they are: JSON escapes them, a browser shows them)."""
     if out:
         Path(out).write_text(text, encoding="utf-8")
         click.echo(f"written to {out}", err=True)
     else:
-        click.echo(text)
+        click.echo(terminal_text(text) if terminal else text)
 
 
 def _drafts_json(drafts: list[Any]) -> list[dict[str, Any]]:
@@ -67,7 +70,7 @@ def diff(config: Config, doc: str, seq_from: int | None, seq_to: int | None, fmt
         return
     unified = unified_diff(old_view.normalized_text, new_view.normalized_text, *labels)
     if fmt == "unified":
-        _write(unified, out)
+        _write(unified, out, terminal=True)
         return
     payload = {"document": {"id": doc_id, "title": title, "url": url}, "from": old.seq,
                "to": new.seq, "stats": diff_stats(unified),

@@ -15,7 +15,7 @@ import click
 
 from monitor.cli_common import common_options, format_option, open_db, parse_since
 from monitor.config import Config
-from monitor.output import single_line, table, to_json
+from monitor.output import single_line, table, terminal_text, to_json
 
 logger = logging.getLogger(__name__)
 
@@ -309,7 +309,7 @@ def _write_previews(outcomes: list[Any], out: str | None, fmt: str) -> None:
         return
     for o in ready:
         click.echo(f"To: {o.message['To']}\nSubject: {o.message['Subject']}\n")
-        click.echo(o.digest.text)
+        click.echo(terminal_text(o.digest.text))
 
 
 # -- feed -------------------------------------------------------------------------------------

@@ -32,6 +32,22 @@ def single_line(value: Any) -> str:
     return "".join(ch if ch.isprintable() else " " for ch in text)
 
 
+# What a terminal would act on in crawled text: C0 and C1 control characters (an ESC starts a
+# sequence that can move the cursor, clear the screen or retitle the window; BEL rings) and the
+# bidirectional overrides that display text in another order than it is stored.
+_TERMINAL_UNSAFE = {
+    **{c: " " for c in range(0x20) if chr(c) not in "\n\t"},
+    0x7F: " ", **{c: " " for c in range(0x80, 0xA0)},
+    **{c: " " for c in (0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))},
+}
+
+
+def terminal_text(value: Any) -> str:
+    """Crawled text for a terminal, lines kept: every control character but newline and tab,
+    and every bidirectional override, becomes a space."""
+    return ("" if value is None else str(value)).translate(_TERMINAL_UNSAFE)
+
+
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, max_width: int = 60) -> str:
     cells = [[clip(single_line(v), max_width) for v in row] for row in rows]
     widths = [display_width(h) for h in headers]

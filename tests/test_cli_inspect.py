@@ -129,3 +129,27 @@ def test_a_file_with_nothing_to_read_is_one_line(tmp_path: Path, content: bytes 
 def test_inspect_help_has_examples() -> None:
     out = run_policywatch("inspect", "--help")
     assert out.returncode == 0 and "Example" in out.stdout
+
+
+def test_control_characters_never_reach_the_terminal(tmp_path: Path) -> None:
+    """Crawled text is untrusted: an ESC sequence (clear the screen, retitle the window), a bell
+    or a right-to-left override in a page prints as spaces; the JSON keeps the data, escaped."""
+    page = tmp_path / "hostile.html"
+    page.write_text("<html><head><meta charset='utf-8'><title>\x1b[31m关于\x07印发的通知</title></head><body>"
+                    "<div class='article-content'><p>一、总体要求</p>"
+                    "<p>(一)加强领导。(省工业和信息化厅\x1b]0;pwned\x07负责)</p>"
+                    "<p>(二)完善机制\u202eabc。(省科技厅负责)</p></div></body></html>", encoding="utf-8")
+    out = run_policywatch("inspect", str(page))
+    assert out.returncode == 0, out.stderr
+    for unsafe in ("\x1b", "\x07", "\u202e"):
+        assert unsafe not in out.stdout
+    assert "加强领导" in out.stdout and "省科技厅" in out.stdout
+    data = inspect_json(str(page))
+    assert data["title"] == "\x1b[31m关于\x07印发的通知"  # the page's own, not mended
+
+
+def test_terminal_text_keeps_lines_and_chinese() -> None:
+    from monitor.output import terminal_text
+
+    assert terminal_text("一、总体要求\n\t(一)加强\u3000领导\x1b[2J\x9b\u202e") == "一、总体要求\n\t(一)加强\u3000领导 [2J  "
+    assert terminal_text(None) == ""
