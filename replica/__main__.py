@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import threading
 
 from .catalog import GKMLPT_SIDS, SITES
@@ -15,6 +16,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port-base", type=int, default=None,
                         help="serve gd, gdii, gz, gxj on P, P+1, P+2, P+3 (default: ephemeral ports)")
     args = parser.parse_args(argv)
+    # Ctrl-C stops it even when started from a script's background job (whose shell ignores
+    # SIGINT, and Python then installs no handler), as a crawl does
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     server = ReplicaServer(release=args.release, port_base=args.port_base)
     server.start()
     try:
