@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -46,14 +47,43 @@ def heading_title(rest: str) -> str:
     return title.rstrip(":").rstrip(":").strip()
 
 
+# A notice's list of attachments: "附件:1.申报指南" and then "2.申报表" on lines of their own.
+# Those numbered lines name files; they are no headings of the text above them.
+_ATTACHMENT_LIST_RE = re.compile(r"^附件\s*[::]?\s*(?:1\s*[.、]|$)")
+_LIST_ENTRY_RE = re.compile(r"^(\d{1,2})\s*[.、]")
+_LIST_ENTRY_MAX = 80  # characters: a file's name, not a paragraph
+
+
+def _attachment_entries(lines: list[str]) -> set[int]:
+    """Indexes of the lines that continue an attachment list (2., 3. … after 附件:1.)."""
+    out: set[int] = set()
+    index = 0
+    while index < len(lines):
+        if not lines[index].startswith("附件") or not _ATTACHMENT_LIST_RE.match(lines[index]):
+            index += 1
+            continue
+        expected = 2 if _LIST_ENTRY_RE.match(lines[index][2:].lstrip(" :\uff1a")) else 1
+        index += 1
+        while index < len(lines):
+            m = _LIST_ENTRY_RE.match(lines[index])
+            if m is None or int(m.group(1)) != expected or len(lines[index]) > _LIST_ENTRY_MAX \
+                    or "。" in lines[index]:
+                break
+            out.add(index)
+            expected += 1
+            index += 1
+    return out
+
+
 def build_outline(lines: list[str]) -> tuple[list[Node], list[str]]:
     """Nodes in document order and the lines before the first heading (the preamble)."""
     nodes: list[Node] = []
     preamble: list[str] = []
     stack: list[int] = []  # indexes of open nodes, ranks strictly increasing
     divisions = _divisions(lines)
+    listed = _attachment_entries(lines) if any(line.startswith("附件") for line in lines) else ()
     for index, line in enumerate(lines):
-        label = divisions.get(index) or match_label(line)
+        label = None if index in listed else divisions.get(index) or match_label(line)
         if label is None:
             if nodes:
                 nodes[-1].lines.append(line)
