@@ -12,6 +12,7 @@ import click
 from monitor.cli_common import common_options, format_option, open_db, parse_since
 from monitor.config import Config, ConfigError
 from monitor.output import single_line, table, terminal_text, to_json
+from monitor.subscriptions import DOCUMENT_KINDS
 
 # SQLAlchemy and the storage are imported by the commands that use them, not here: `crawl`
 # starts its helper processes before it loads them (crawler.prestart), and a helper started by
@@ -217,15 +218,12 @@ def documents() -> None:
     """Stored documents."""
 
 
-# crawler.document.metadata.KINDS, written out: importing the parsers would cost every command
-# ~40 ms of start (test_cli checks that the two agree)
-_DOCUMENT_KINDS = ("work_points", "action_plan", "notice", "proposal_reply", "other")
 
 
 @documents.command("list")
 @click.option("--source", default=None, help="Only this source.")
 @click.option("--status", type=click.Choice(["active", "removed"]), default=None)
-@click.option("--kind", default=None, type=click.Choice(_DOCUMENT_KINDS),
+@click.option("--kind", default=None, type=click.Choice(DOCUMENT_KINDS),
               help="Only this kind of document (as `show` reads it from the title and text).")
 @click.option("--match", default=None, metavar="TEXT",
               help="Only documents whose title or document number contains TEXT (taken literally).")

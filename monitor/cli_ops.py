@@ -16,6 +16,7 @@ import click
 from monitor.cli_common import common_options, format_option, open_db, parse_since
 from monitor.config import Config
 from monitor.output import single_line, table, terminal_text, to_json
+from monitor.subscriptions import DOCUMENT_KINDS
 
 logger = logging.getLogger(__name__)
 
@@ -134,7 +135,7 @@ def subscribers() -> None:
 @click.option("--department", "departments", multiple=True,
               help="Only events naming this department (repeatable).")
 @click.option("--kind", "kinds", multiple=True,
-              help="Only documents of this kind: notice, work_points, action_plan, proposal_reply, other.")
+              help="Only documents of this kind (repeatable): " + ", ".join(DOCUMENT_KINDS) + ".")
 @common_options
 def subscribers_add(config: Config, address: str, cadence: str, sources: tuple[str, ...],
                     types: tuple[str, ...], keywords: tuple[str, ...], departments: tuple[str, ...],

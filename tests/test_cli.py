@@ -98,6 +98,6 @@ def test_a_dead_server_is_reported_once(tmp_path: Path) -> None:
 
 def test_the_kinds_documents_list_offers_are_those_documents_get() -> None:
     from crawler.document.metadata import KINDS
-    from monitor.cli import _DOCUMENT_KINDS
+    from monitor.subscriptions import DOCUMENT_KINDS
 
-    assert set(_DOCUMENT_KINDS) == set(KINDS)
+    assert sorted(DOCUMENT_KINDS) == sorted(KINDS)  # documents list --kind and subscribers' kinds

@@ -79,10 +79,19 @@ _DOC_CODE_ISSUERS = {
     "穗工信": "广州市工业和信息化局",
 }
 _DOC_CODES_LONGEST_FIRST = sorted(_DOC_CODE_ISSUERS, key=len, reverse=True)
+# A title's last word decides, after a bracketed 试行/暂行/year span: 关于印发《…办法》的通知 is
+# a notice (the document that issues the regulation), 广州市…管理办法(试行) a regulation.
+_TRAILING_BRACKET = r"(?:[(\uff08][^()\uff08\uff09]{1,16}[)\uff09])?$"
 _KIND_RULES = (
     ("work_points", re.compile(r"工作要点")),
     ("action_plan", re.compile(r"行动方案|行动计划|实施方案|工作方案|三年行动")),
     ("notice", re.compile(r"通知$|通告$|公告$")),
+    # 《…若干措施》政策解读, 一图读懂《…条例》: about a document, not the document
+    ("interpretation", re.compile(r"解读|一图读懂|图解")),
+    ("regulation", re.compile(r"(?:条例|办法|规定|细则|规则|规程|守则)" + _TRAILING_BRACKET)),
+    ("measures", re.compile(r"若干措施|若干政策|政策措施|(?:措施|举措)" + _TRAILING_BRACKET)),
+    ("opinion", re.compile(r"意见" + _TRAILING_BRACKET)),
+    ("plan", re.compile(r"(?:规划|规划纲要)" + _TRAILING_BRACKET)),
 )
 # every kind a document can be given (metadata["kind"]); `documents list --kind` offers these
 KINDS = (*(kind for kind, _ in _KIND_RULES), "proposal_reply", "other")
