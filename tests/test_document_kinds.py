@@ -32,3 +32,31 @@ from crawler.document import understand
 def test_kind_from_title(title: str, kind: str) -> None:
     body = "一、总体要求\n(一)加强领导。\n"
     assert understand(f"{title}\n{body}", title=title)["metadata"]["kind"] == kind
+
+
+@pytest.mark.parametrize(
+    ("titles", "key"),
+    [
+        (["2023年广东省数字经济工作要点", "2024年广东省数字经济工作要点",
+          "关于印发2025年广东省数字经济工作要点的通知"], "广东省数字经济工作要点"),
+        (["广州市推动新型储能产业高质量发展行动方案(2024—2026年)",
+          "广州市推动新型储能产业高质量发展行动方案\uff082027\u20142029年\uff09"],
+         "广州市推动新型储能产业高质量发展行动方案"),
+        (["二〇二四年全省工业和信息化工作要点", "二〇二五年全省工业和信息化工作要点"], "全省工业和信息化工作要点"),
+        (["广州市“十四五”数字经济发展规划", "广州市“十五五”数字经济发展规划",
+          "关于印发广州市“十五五”时期数字经济发展规划的通知"], "广州市数字经济发展规划"),
+    ],
+)
+def test_editions_of_a_series_share_its_key(titles: list[str], key: str) -> None:
+    """The next edition is found by this key (new_edition events): years, periods and the 关于印发
+    wrapper are not part of it, whatever the brackets' width."""
+    from crawler.document.metadata import series_key
+
+    assert {series_key(t) for t in titles} == {key}
+
+
+def test_numbers_that_are_no_edition_stay_in_the_key() -> None:
+    from crawler.document.metadata import series_key
+
+    assert series_key("第十五届广交会工作方案") == "第十五届广交会工作方案"
+    assert series_key("关于支持15个重点产业集群的若干措施") == "关于支持15个重点产业集群的若干措施"

@@ -62,8 +62,12 @@ _VALIDITY_WORDS = ("已废止", "废止", "已失效", "失效", "尚未生效",
 _AGENCY_SUFFIX_RE = re.compile(r"(?:厅|局|委|办公厅|办公室|政府|委员会|院|部|中心|小组|办|署|会)$")
 _YEAR_RE = re.compile(r"(?<!\d)(20\d{2}|19\d{2})(?!\d)")
 _SERIES_STRIP_RES = (
-    re.compile(r"[((][^()()]{0,20}?\d{4}[^()()]{0,20}[))]"),  # (2021—2025年), (2023年版)
+    # (2021—2025年), (2023年版), in either width of bracket
+    re.compile(r"[(\uff08][^()\uff08\uff09]{0,20}?\d{4}[^()\uff08\uff09]{0,20}[)\uff09]"),
     re.compile(r"\d{4}\s?(?:[-—–~至到]\s?\d{4}\s?)?年(?:度)?(?:版)?"),
+    re.compile(r"[〇零一二三四五六七八九]{4}年(?:度)?"),  # 二〇二四年
+    # a five-year plan's period: “十四五” and “十五五” are editions of one series
+    re.compile(r"[“\"]十[一二三四五六七八九]五[”\"](?:时期|期间)?|十[一二三四五六七八九]五(?=规划|时期|期间)"),
     re.compile(r"(?:第[一二三四五六七八九十\d]+版|\d+(?:\.\d+)?版|修订版|修订稿)"),
 )
 _DOC_CODE_ISSUERS = {
