@@ -42,3 +42,18 @@ def test_consulted(how: str, consulted: list[str]) -> None:
     proposal = structure["metadata"]["proposal"]
     assert proposal["addressee"] == "张伟" and proposal["role"] == "代表"
     assert proposal["consulted"] == consulted
+
+
+@pytest.mark.parametrize(
+    ("title", "session"),
+    [
+        ("关于政协第十三届广东省委员会第一次会议第20230647号提案答复的函", "政协第十三届广东省委员会第一次会议"),
+        ("对省十四届人大一次会议第1234号代表建议的答复", "省十四届人大一次会议"),
+        ("对十四届全国人大二次会议第5号建议的答复", "十四届全国人大二次会议"),
+        ("对省第十四届人民代表大会第一次会议第1001号代表建议的答复", "省第十四届人民代表大会第一次会议"),
+        ("关于省政协十二届四次会议第20210137号提案答复的函", "省政协十二届四次会议"),
+    ],
+)
+def test_session_in_its_short_and_formal_names(title: str, session: str) -> None:
+    text = f"{title}\n韩学智委员:\n您提出的提案收悉。现答复如下:\n一、工作情况\n广东省工业和信息化厅\n2023年6月6日\n"
+    assert understand(text, title=title)["metadata"]["proposal"]["session"] == session
