@@ -240,7 +240,7 @@ def _proposal(
     session = None
     for src in (title or "", head_text):
         for s in _session_matches(src):
-            if "政协" in s.group(0) or "人大" in s.group(0):
+            if "政协" in s.group(0) or "人大" in s.group(0) or "人民代表大会" in s.group(0):
                 session = s.group(0)
                 break
         if session:
