@@ -131,7 +131,7 @@ def build_snapshot(
 
     if page is None:
         page = extract_page(url, body, content_type)
-    structure = understand(page.text, title=page.title, page_metadata=page.metadata)
+    structure = understand(page.text, title=page.title, page_metadata=page.metadata, tables=page.tables)
     normalized = normalize_for_compare(page.text)
     meta = structure.get("metadata") or {}
     title = page.title or meta.get("title") or ""

@@ -569,8 +569,13 @@ def outside_sentences(
     drop = set(drop_keys)
     out: list[_Sentence] = []
     section: str | None = None
+    # a task table's cells (a line each on the page, rejoined into sentences): the tasks' own
+    cells = sorted({compare_key(str(c)) for t in tasks for c in t.raw.get("cells") or ()} - {""},
+                   key=len, reverse=True)
     for s in split_sentences(view.normalized_text):
         k = compare_key(s)
+        if cells and _only_cells(k, cells):
+            continue
         for sp in spam:
             if sp in k:
                 # defensive: the extractor keeps spam out of the normalized text already
@@ -590,6 +595,16 @@ def outside_sentences(
             section = s if len(s) <= 40 else s[:40]
         out.append(_Sentence(s, k, section))
     return out
+
+
+def _only_cells(key: str, cells: list[str]) -> bool:
+    """Is this sentence made of table cells only (longest first), its punctuation aside?"""
+    for cell in cells:
+        if cell in key:
+            key = key.replace(cell, "")
+            if not key:
+                return True
+    return not key.strip("\u3002.;,\u3001: \uff1b\uff0c\uff1a")
 
 
 def _metadata_keys(view: VersionView) -> set[str]:

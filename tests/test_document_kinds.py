@@ -13,6 +13,7 @@ from crawler.document import understand
     [
         ("2024年广东省数字经济工作要点", "work_points"),
         ("广州市推动低空经济高质量发展行动方案(2024—2026年)", "action_plan"),
+        ("广州市2024年数字经济重点任务分工方案", "action_plan"),
         ("关于印发《广州市数据要素市场管理办法》的通知", "notice"),  # the document that issues it
         ("广州市数据要素市场管理办法(试行)", "regulation"),
         ("广州市数据要素市场管理办法\uff08暂行\uff09", "regulation"),  # full-width brackets

@@ -90,7 +90,7 @@ _DOC_CODES_LONGEST_FIRST = sorted(_DOC_CODE_ISSUERS, key=len, reverse=True)
 _TRAILING_BRACKET = r"(?:[(\uff08][^()\uff08\uff09]{1,16}[)\uff09])?$"
 _KIND_RULES = (
     ("work_points", re.compile(r"工作要点")),
-    ("action_plan", re.compile(r"行动方案|行动计划|实施方案|工作方案|三年行动")),
+    ("action_plan", re.compile(r"行动方案|行动计划|实施方案|工作方案|分工方案|三年行动")),
     ("notice", re.compile(r"通知$|通告$|公告$")),
     # 《…若干措施》政策解读, 一图读懂《…条例》: about a document, not the document
     ("interpretation", re.compile(r"解读|一图读懂|图解")),

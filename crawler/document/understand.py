@@ -15,6 +15,7 @@ from .clean import clean
 from .injected import title_inline
 from .metadata import extract_metadata
 from .outline import build_outline
+from .task_tables import table_tasks
 from .tasks import build_tasks
 
 logger = logging.getLogger(__name__)
@@ -25,19 +26,27 @@ SCHEMA_VERSION = 1
 # an earlier parser carry a lower number (none: 1); monitor.compare reads both versions of a
 # comparison again before comparing them, so a parser change never shows as a document change.
 # 3: targets in GWh, 千瓦时, 兆瓦, 辆, 标箱, 美元, 小时, 天… (a unit they lacked, or cut short);
-# offices (责任处室:规划处) as a task's departments; an attachment list's 2., 3. no headings.
+# offices (责任处室:规划处) as a task's departments; an attachment list's 2., 3. no headings;
+# a task table's rows as tasks (crawler.document.task_tables).
 PARSER_VERSION = 3
 
 
 def understand(
-    text: str, *, title: str | None = None, page_metadata: dict[str, str] | None = None
+    text: str, *, title: str | None = None, page_metadata: dict[str, str] | None = None,
+    tables: list[list[list[str]]] | None = None,
 ) -> dict[str, Any]:
-    """The structure JSON of docs/design.md for a document's body text."""
+    """The structure JSON of docs/design.md for a document's body text. ``tables``: the page's
+    task tables (crawler.extract.tables), whose rows are the tasks when no paragraph task names a
+    department."""
     c = clean(text or "")
     nodes, _preamble = build_outline(c.lines)
     metadata = extract_metadata(c, title=title, page_metadata=page_metadata)
     texts = [n.text for n in nodes]  # joined once for the outline and the tasks
     tasks = build_tasks(nodes, texts, ascii_digits=c.ascii_digits)
+    if tables and not any(t["lead"] or t["responsible"] or t["implementing"] for t in tasks):
+        # a task table names each task's departments, where the paragraphs name none (or the
+        # table's own section rows were all the outline found)
+        tasks = table_tasks(tables) or tasks
     injected = [dict(i) for i in c.injected]
     if title:
         _, found = title_inline(title)  # the metadata's title cleaning did the same work

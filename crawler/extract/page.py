@@ -39,6 +39,7 @@ from .htmltext import (
 from .jsobject import find_js_assignment
 from .keys import canonical_key
 from .metadata import read_info_line, read_label_values
+from .tables import task_tables
 
 NO_BODY = "no document body found"
 # The CSS selectors this module reads a page with, as (tag, class, id): each names a list of
@@ -103,6 +104,8 @@ class Page:
     attachments: list[Attachment] = field(default_factory=list)
     encoding: str = "utf-8"
     template: str = "generic"
+    # task tables of the body (crawler.extract.tables): rows of cell texts, for the parser
+    tables: list[list[list[str]]] = field(default_factory=list)
 
 
 _CONTROL_BYTES = bytes(byte for byte in range(0x20) if byte not in (0x09, 0x0A, 0x0C, 0x0D))
@@ -361,6 +364,8 @@ def extract_page(url: str, body: bytes, content_type: str | None = None) -> Page
     # Two meaningful characters are enough to know: no need to list all of them.
     if next(islice(_MEANINGFUL_RE.finditer(text), 1, None), None) is None:
         raise ExtractionError(NO_BODY)
+    source = js_root if js_root is not None else body_el
+    tables = task_tables(source) if source is not None and next(source.iter("table"), None) is not None else []
     # Only attachment links are read from the rest of the page, so the chrome around them is all
     # that needs deciding (remove_chrome_for gives the same answer as a whole pass over the page).
     page_root = body_or_document(root)
@@ -372,4 +377,4 @@ def extract_page(url: str, body: bytes, content_type: str | None = None) -> Page
         known = {attachment.url for attachment in attachments}
         attachments += [item for item in find_attachments(js_root, url) if item.url not in known]
     return Page(url=url, canonical_key=canonical_key(url), title=title, metadata=metadata, text=text,
-                attachments=attachments, encoding=encoding, template=template)
+                attachments=attachments, encoding=encoding, template=template, tables=tables)
