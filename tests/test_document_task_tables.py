@@ -84,3 +84,20 @@ def test_a_change_around_the_table_is_still_a_wording_change() -> None:
     old = page(before="<p>为落实全市数字经济工作部署,各区政府要加强统筹。</p>")
     new = page(before="<p>为落实全市数字经济工作部署,各区政府要加强统筹协调。</p>")
     assert kinds(old, new) == [("wording_changed", None)]
+
+
+def test_a_title_row_a_category_column_and_offices() -> None:
+    body = ("<html><head><meta charset='utf-8'><title>2024年全省工业和信息化重点工作任务清单</title></head><body>"
+            "<div id='zoom'><p>附件</p><table>"
+            "<tr><th colspan='5'>2024年全省工业和信息化重点工作任务清单</th></tr>"
+            "<tr><th>序号</th><th>任务类别</th><th>具体任务</th><th>责任处室</th><th>完成时间</th></tr>"
+            "<tr><td>1</td><td rowspan='2'>产业发展</td><td>新增规上工业企业1000家</td><td>运行监测协调局</td><td>12月</td></tr>"
+            "<tr><td>2</td><td>培育专精特新中小企业500家</td><td>中小企业局</td><td>12月</td></tr>"
+            "<tr><td>3</td><td>数字化转型</td><td>推动3000家企业数字化转型</td><td>数字产业处、信息化和软件服务业处</td>"
+            "<td>全年</td></tr></table></div></body></html>").encode()
+    tasks = tasks_of(body)
+    assert [(t["label"], t["section"], t["title"], t["responsible"]) for t in tasks] == [
+        ("1.", "产业发展", "新增规上工业企业1000家", ["运行监测协调局"]),
+        ("2.", "产业发展", "培育专精特新中小企业500家", ["中小企业局"]),
+        ("3.", "数字化转型", "推动3000家企业数字化转型", ["数字产业处", "信息化和软件服务业处"])]
+    assert tasks[0]["text"] == "新增规上工业企业1000家 完成时间:12月(责任处室:运行监测协调局)"

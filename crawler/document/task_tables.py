@@ -21,6 +21,7 @@ from .targets import find_targets
 
 _NUMBER_HEAD_RE = re.compile(r"^(?:序号|编号|序列|项目编号)$")
 _DEADLINE_HEAD_RE = re.compile(r"时限|时间|进度|期限")
+_CATEGORY_HEAD_RE = re.compile(r"类别|领域|方面|板块|分类|类型")
 # a task column of these words is the specific task, preferred to a category column (任务类别)
 _SPECIFIC_RE = re.compile(r"具体|内容|措施|举措|重点任务|工作任务|主要任务")
 
@@ -52,11 +53,14 @@ def _rows_tasks(header: list[str], body: list[list[str]], before: int) -> list[d
     if task_col < 0:
         return []
     number_col = next((i for i, cell in enumerate(header) if _NUMBER_HEAD_RE.match(cell)), None)
+    # a category column (任务类别, 重点领域) groups the rows as a section row would
+    category_col = next((i for i, cell in enumerate(header) if i not in (task_col, number_col)
+                         and len(cell) <= 8 and _CATEGORY_HEAD_RE.search(cell)), None)
     role_cols = [(i, cell) for i, cell in enumerate(header) if i != task_col and ROLE_HEAD_RE.search(cell)]
     # the other columns (完成时限, 工作目标…) are part of the task's text: a changed deadline is a
     # changed task
     other_cols = [i for i, cell in enumerate(header)
-                  if i not in (task_col, number_col) and all(i != j for j, _ in role_cols) and cell]
+                  if i not in (task_col, number_col, category_col) and all(i != j for j, _ in role_cols) and cell]
     ctx = ClauseContext()
     section = ""
     out: list[dict[str, object]] = []
@@ -71,6 +75,8 @@ def _rows_tasks(header: list[str], body: list[list[str]], before: int) -> list[d
         parts = [f"{header[i]}:{cells[i]}" for i, _ in role_cols if cells[i] and cells[i] != text]
         clause = ";".join(parts) or None
         roles = parse_clause(clause, ctx) if clause else None
+        if category_col is not None and cells[category_col]:
+            section = cells[category_col]
         number = cells[number_col] if number_col is not None else ""
         label = number if number and len(number) <= 8 else str(len(out) + 1)
         if label.isdigit():
