@@ -18,7 +18,7 @@ from .htmltext import block_lines
 TASK_HEAD_RE = re.compile(r"任务|工作内容|工作措施|具体措施|主要措施|重点工作|工作事项|举措|事项")
 ROLE_HEAD_RE = re.compile(r"(?:牵头|责任|配合|参与|协同|协办|实施|落实|主办|承办|主责)(?:单位|部门|处室|科室)|责任主体")
 HEAD_ROWS = 3  # the head is one of the first rows (a title row may come first)
-MAX_ROWS = 1000  # a table's rows read, at most: a task table is never longer
+MAX_ROWS = 3000  # a table's rows read, at most (a hostile page's bound; plans list tens to hundreds)
 MAX_SPAN = 50  # a rowspan or colspan past this is a broken page, not a table's layout
 Grid = list[list[str]]
 
