@@ -114,8 +114,9 @@ def test_as_text_reads_markup_as_text(tmp_path: Path) -> None:
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "not a web page, a text, a PDF or a Word file"),
         (b"PK\x03\x04\x00\x00broken zip", "not a web page"),
         (b"<html><body><script>var a=1;</script></body></html>", "no document body found"),
+        (b"%PDF-1.4 broken", "file.bin: "),  # pypdf's warnings stay out of it: one line
     ],
-    ids=["missing", "empty", "blank", "image", "zip", "no-body"],
+    ids=["missing", "empty", "blank", "image", "zip", "no-body", "broken-pdf"],
 )
 def test_a_file_with_nothing_to_read_is_one_line(tmp_path: Path, content: bytes | None, fragment: str) -> None:
     path = tmp_path / "file.bin"

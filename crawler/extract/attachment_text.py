@@ -82,6 +82,9 @@ def extract_attachment_text(body: bytes, mime: str | None = None, url_or_name: s
 def pdf_text(body: bytes) -> str:
     from pypdf import PdfReader
 
+    # pypdf warns about every flaw it reads past (no EOF marker, a bad xref): a government
+    # site's PDFs have many. What it cannot read is an error, recorded as the file's status.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
     reader = PdfReader(io.BytesIO(body))
     return "\n".join(page.extract_text() or "" for page in reader.pages)
 
