@@ -66,3 +66,26 @@ def test_a_task_section_without_clauses_between_two_with_them_keeps_its_tasks() 
     sandwiched = PLAN.replace("由省政务服务数据管理局会同省财政厅推进。", "").replace(
         "省政务服务数据管理局、各地级以上市人民政府负责。", "")
     assert [t["label"] for t in understand(sandwiched)["tasks"]] == ["(一)", "(二)", "(三)", "(四)", "(五)", "(六)"]
+
+
+MIXED = """某市2024年优化营商环境工作要点
+一、提升政务服务效能
+1、推行“一网通办”。全市政务服务事项网上可办率达到98%。(责任单位:市政务服务数据管理局)
+2、推进“跨省通办”。新增跨省通办事项50项。(责任单位:市政务服务数据管理局、各区政府)
+二、优化市场环境
+1)降低企业成本。为企业减负100亿元以上。(责任单位:市发展改革委)
+2)加强知识产权保护。(责任单位:市市场监管局)
+三、加强法治保障
+①完善地方性法规。(责任单位:市司法局)
+②规范行政执法。(责任单位:市司法局、市有关单位)
+"""
+
+
+def test_each_section_numbers_its_tasks_its_own_way() -> None:
+    """1、 in one section, 1) in the next, ① in the third: each section's tasks are at the rank
+    of its own clauses (the document's commonest rank took only the first section's before)."""
+    tasks = understand(MIXED)["tasks"]
+    assert [(t["section"], t["label"], t["responsible"][0]) for t in tasks] == [
+        ("一、", "1.", "市政务服务数据管理局"), ("一、", "2.", "市政务服务数据管理局"),
+        ("二、", "1)", "市发展改革委"), ("二、", "2)", "市市场监管局"),
+        ("三、", "①", "市司法局"), ("三、", "②", "市司法局")]

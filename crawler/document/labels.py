@@ -10,15 +10,16 @@ logger = logging.getLogger(__name__)
 
 _CN_DIGITS = "零〇一二三四五六七八九十百两"
 # One regex over a normalized line (brackets already half-width). Group names give the kind:
-#   l1 一、   l2 (一)   l3 1. / 1、   l4 (1)   l5 ① / ⑴ (⑴ is folded to (1) → l4).
+#   l1 一、   l2 (一)   l3 1. / 1、   l4 (1) / 1)   l5 ① / ⑴ (⑴ is folded to (1) → l4).
 _HEADING_RE = re.compile(
     r"(?:(?P<l1>[零〇一二三四五六七八九十百两]{1,4})、"
     r"|\((?P<l2>[零〇一二三四五六七八九十百两]{1,4})\)"
     r"|(?P<l3>[1-9]\d?)(?:\.|、)(?![\d.])"
     r"|\((?P<l4>[1-9]\d?)\)"
+    r"|(?P<l4b>[1-9]\d?)\)(?![\d)])"  # 1) : a (1) with its opening bracket left out, as some sites write it
     r"|(?P<l5>[\u2460-\u2473]))"
 )
-RANK = {"l1": 1, "l2": 2, "l3": 3, "l4": 4, "l5": 5}
+RANK = {"l1": 1, "l2": 2, "l3": 3, "l4": 4, "l4b": 4, "l5": 5}
 SENTENCE_END = "。!?;"
 _DATE_LINE_RE = re.compile(
     r"^(?:\d{4}年\d{1,2}月\d{1,2}日|[〇零一二三四五六七八九]{4}年[一二三四五六七八九十]{1,3}月[一二三四五六七八九十]{1,3}日)$"

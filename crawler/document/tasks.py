@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
+from collections.abc import Iterable
 
 from .departments import DEPT_SUFFIX_CHARS, ROLE_LABEL_RE, ClauseContext, looks_like_clause, parse_clause
 from .labels import DIVISION_RANK, is_date_line
@@ -146,6 +147,12 @@ def find_clause(text: str) -> tuple[str, int] | None:
     return None
 
 
+def _commonest_rank(nodes: list[Node], indexes: Iterable[int]) -> int:
+    """The rank most of these nodes have (of equals, the higher one: 1. before (1))."""
+    by_rank = Counter(nodes[i].rank for i in indexes)
+    return max(by_rank.items(), key=lambda kv: (kv[1], -kv[0]))[0]
+
+
 def _section_of(nodes: list[Node], idx: int) -> int:
     while nodes[idx].parent >= 0:
         idx = nodes[idx].parent
@@ -157,15 +164,19 @@ def select_task_nodes(nodes: list[Node], clauses: dict[int, str]) -> list[int]:
     if not nodes:
         return []
     if clauses:
-        by_rank = Counter(nodes[i].rank for i in clauses)
-        rank = max(by_rank.items(), key=lambda kv: (kv[1], -kv[0]))[0]
-        sections = {_section_of(nodes, i) for i in clauses if nodes[i].rank == rank}
+        rank = _commonest_rank(nodes, clauses)
+        # each section's tasks are at the rank most of its own clauses are (one section may
+        # number its tasks 1., another ①); the document's rank where that rank has none
+        by_section: dict[int, list[int]] = {}
+        for i in clauses:
+            by_section.setdefault(_section_of(nodes, i), []).append(i)
+        ranks = {section: _commonest_rank(nodes, members) for section, members in by_section.items()}
         # a section between two with clauses is one of the plan's task sections whose tasks name
         # no department (not 总体要求 or 保障措施, which come before the first or after the last)
-        first, last = min(sections), max(sections)
-        return [i for i, n in enumerate(nodes) if n.rank == rank and (
-            (section := _section_of(nodes, i)) in sections
-            or (first < section < last and not _NON_SUBSTANTIVE_RE.match(nodes[section].title)))]
+        first, last = min(ranks), max(ranks)
+        return [i for i, n in enumerate(nodes) if n.rank == ranks.get(section := _section_of(nodes, i), -1)
+                or (section not in ranks and n.rank == rank and first < section < last
+                    and not _NON_SUBSTANTIVE_RE.match(nodes[section].title))]
     # a regulation (no responsibility clauses: a plan's tasks have them, even with a regulation
     # appended): its articles are its units, every one (附则's too: when it takes effect)
     articles = [i for i, n in enumerate(nodes) if n.rank == DIVISION_RANK["条"]]
