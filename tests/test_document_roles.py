@@ -89,3 +89,9 @@ def test_each_section_numbers_its_tasks_its_own_way() -> None:
         ("一、", "1.", "市政务服务数据管理局"), ("一、", "2.", "市政务服务数据管理局"),
         ("二、", "1)", "市发展改革委"), ("二、", "2)", "市市场监管局"),
         ("三、", "①", "市司法局"), ("三、", "②", "市司法局")]
+
+
+def test_a_safeguards_section_keeps_to_the_documents_task_rank() -> None:
+    text = MIXED + "四、保障措施\n(一)加强组织领导。成立工作专班。(市发展改革委负责)\n(二)强化督查考核。\n"
+    labels = [(t["section"], t["label"]) for t in understand(text)["tasks"]]
+    assert ("四、", "(一)") not in labels and len(labels) == 6

@@ -171,6 +171,12 @@ def select_task_nodes(nodes: list[Node], clauses: dict[int, str]) -> list[int]:
         for i in clauses:
             by_section.setdefault(_section_of(nodes, i), []).append(i)
         ranks = {section: _commonest_rank(nodes, members) for section, members in by_section.items()}
+        # 保障措施, 组织实施…: their items are tasks only at the document's own task rank (a
+        # department named for 加强组织领导 does not make the section's other ranks tasks)
+        ranks = {section: r for section, r in ranks.items()
+                 if r == rank or not _NON_SUBSTANTIVE_RE.match(nodes[section].title)}
+        if not ranks:  # only such sections: the document's rank in those holding it, as ever
+            ranks = {_section_of(nodes, i): rank for i in clauses if nodes[i].rank == rank}
         # a section between two with clauses is one of the plan's task sections whose tasks name
         # no department (not 总体要求 or 保障措施, which come before the first or after the last)
         first, last = min(ranks), max(ranks)
