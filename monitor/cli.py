@@ -339,27 +339,37 @@ def show(config: Config, doc: str, seq: int | None, fmt: str) -> None:
               help="Read the file as a web page or as plain text (default: guessed from its bytes).")
 @format_option
 def inspect(path: str, url: str | None, as_kind: str | None, fmt: str) -> None:
-    """What policywatch understands of one saved file, without a crawl or a database.
+    """What policywatch understands of one file or URL, without a crawl or a database.
 
     PATH is a page saved from a site, a document's plain text (UTF-8 or GBK), a PDF, DOCX or DOC
-    attachment, or - for stdin. The crawl's own extraction reads it: check a new site's pages
-    before adding it as a source, or read a document someone sent you.
+    attachment, - for stdin, or an http(s) URL (fetched once, as a browser would). The crawl's
+    own extraction reads it: check a new site's pages before adding it as a source, or read a
+    document someone sent you.
 
     \b
     Examples:
-      policywatch inspect post_4381500.html
-      curl -s https://gdii.gd.gov.cn/…/post_4381500.html | policywatch inspect - --url https://gdii.gd.gov.cn/…/post_4381500.html
+      policywatch inspect https://gdii.gd.gov.cn/zwgk/tzgg1011/content/post_4381500.html
+      policywatch inspect post_4381500.html --url https://gdii.gd.gov.cn/…/post_4381500.html
       policywatch inspect 答复.pdf --format json
     """
     from crawler.document import format_structure
-    from monitor.inspect_file import InspectError, inspect_bytes
+    from monitor.inspect_file import InspectError, fetch, inspect_bytes
 
+    content_type = None
     try:
-        body = click.get_binary_stream("stdin").read() if path == "-" else Path(path).read_bytes()
+        if path.startswith(("http://", "https://")):
+            body, content_type, final_url = fetch(path)
+            url = url or final_url  # after redirects: what the page's relative links resolve from
+        elif path == "-":
+            body = click.get_binary_stream("stdin").read()
+        else:
+            body = Path(path).read_bytes()
     except OSError as exc:
         raise click.ClickException(f"cannot read {path}: {exc.strerror or exc}") from None
+    except InspectError as exc:
+        raise click.ClickException(str(exc)) from None
     try:
-        payload = inspect_bytes(body, path, url=url, as_kind=as_kind)
+        payload = inspect_bytes(body, path, url=url, as_kind=as_kind, content_type=content_type)
     except InspectError as exc:
         raise click.ClickException(str(exc)) from None
     if fmt == "json":

@@ -1,4 +1,4 @@
-"""What policywatch understands of one saved file, without a crawl or a database.
+"""What policywatch understands of one saved file or one URL, without a crawl or a database.
 
 For ``policywatch inspect``: a page saved from a site (to check a new source's pages before
 configuring it), a document's plain text, or a PDF/DOCX/DOC attachment. The same functions the
@@ -39,14 +39,45 @@ def _decode_text(body: bytes) -> tuple[str, str]:
     return body.decode("gb18030", errors="replace"), "gb18030"  # not reached: gb18030 is total
 
 
+FETCH_TIMEOUT = 30  # seconds
+FETCH_MAX_BYTES = 50 * 2**20  # a page or an attachment past this is no document to read here
+
+
+def fetch(url: str) -> tuple[bytes, str | None, str]:
+    """(body, Content-Type, final URL) of one GET, as a browser would ask (the crawl's user
+    agent), for ``policywatch inspect URL``. Raises InspectError with a one-line reason."""
+    import urllib.error
+    import urllib.request
+
+    from crawler.sources import DEFAULT_USER_AGENT
+
+    if not url.startswith(("http://", "https://")):
+        raise InspectError(f"not an http(s) URL: {url}")
+    request = urllib.request.Request(url, headers={"User-Agent": DEFAULT_USER_AGENT})
+    try:
+        with urllib.request.urlopen(request, timeout=FETCH_TIMEOUT) as response:  # noqa: S310 (http(s) only)
+            body = response.read(FETCH_MAX_BYTES + 1)
+            if len(body) > FETCH_MAX_BYTES:
+                raise InspectError(f"{url}: larger than {FETCH_MAX_BYTES // 2**20} MiB")
+            return body, response.headers.get("Content-Type"), response.geturl()
+    except urllib.error.HTTPError as exc:
+        raise InspectError(f"{url}: HTTP {exc.code} {exc.reason}") from None
+    except urllib.error.URLError as exc:
+        raise InspectError(f"{url}: cannot fetch: {exc.reason}") from None
+    except (OSError, ValueError) as exc:  # a timeout, a reset connection, a malformed URL
+        raise InspectError(f"{url}: cannot fetch: {exc}") from None
+
+
 def inspect_bytes(body: bytes, name: str, *, url: str | None = None,
-                  as_kind: str | None = None) -> dict[str, Any]:
+                  as_kind: str | None = None, content_type: str | None = None) -> dict[str, Any]:
     """The payload of ``policywatch inspect``: ``name`` (the file), ``read_as`` (html, text,
     pdf, docx, doc), ``title``, ``url``, ``encoding`` and the ``structure`` JSON a crawl would
     store. ``as_kind`` forces html or text. Raises InspectError for a file with nothing to read."""
     if not body.strip():
         raise InspectError(f"{name}: the file is empty")
-    kind = as_kind or sniff_kind(body, None, name)
+    kind = as_kind or sniff_kind(body, content_type, name)
+    if kind is None and content_type and content_type.split(";")[0].strip().lower() == "text/plain":
+        kind = "text"
     if kind is None:
         if b"\x00" in body[:4096]:  # a zip, a spreadsheet, an image: no text a crawl would read
             raise InspectError(f"{name}: not a web page, a text, a PDF or a Word file")
@@ -56,7 +87,7 @@ def inspect_bytes(body: bytes, name: str, *, url: str | None = None,
         from crawler.snapshot import build_snapshot
 
         try:
-            snapshot = build_snapshot(page_url, body, None)
+            snapshot = build_snapshot(page_url, body, content_type)
         except ExtractionError as exc:
             raise InspectError(f"{name}: {exc}") from None
         return {"name": name, "read_as": "html", "url": page_url, "title": snapshot.title or None,

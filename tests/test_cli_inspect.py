@@ -154,3 +154,63 @@ def test_terminal_text_keeps_lines_and_chinese() -> None:
 
     assert terminal_text("一、总体要求\n\t(一)加强\u3000领导\x1b[2J\x9b\u202e") == "一、总体要求\n\t(一)加强\u3000领导 [2J  "
     assert terminal_text(None) == ""
+
+
+@pytest.fixture()
+def site():
+    """A real HTTP server on 127.0.0.1: a GBK page named only by its header, a redirect to it, a
+    plain text, a 404."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    page = ("<html><head><title>关于开展试点的通知</title></head><body><div class='article-content'>"
+            "<p>一、工作目标</p><p>(一)建成100个试点。(省工业和信息化厅负责)</p>"
+            "<p>附件:<a href='files/名单.pdf'>试点名单</a></p></div></body></html>").encode("gbk")
+    text = "2024年某省数字经济工作要点\n一、推动数字产业化\n(一)加快集群建设。(省发展改革委牵头)\n".encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            routes = {"/zwgk/post_1.html": (200, "text/html; charset=GBK", page),
+                      "/points.txt": (200, "text/plain; charset=utf-8", text)}
+            if self.path == "/old":
+                self.send_response(301)
+                self.send_header("Location", "/zwgk/post_1.html")
+                self.end_headers()
+                return
+            status, kind, body = routes.get(self.path, (404, "text/html", b"not found"))
+            self.send_response(status)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_url_is_fetched_once_and_read_as_a_crawl_reads_it(site: str) -> None:
+    got = inspect_json(f"{site}/old")  # redirected: links resolve from where the page is
+    assert got["title"] == "关于开展试点的通知" and got["encoding"] == "gb18030"
+    assert got["url"] == f"{site}/zwgk/post_1.html"
+    assert [a["url"] for a in got["attachments"]] == [f"{site}/zwgk/files/名单.pdf"]
+    assert got["structure"]["tasks"][0]["responsible"] == ["省工业和信息化厅"]
+    text = inspect_json(f"{site}/points.txt")
+    assert text["read_as"] == "text" and text["structure"]["tasks"][0]["lead"] == ["省发展改革委"]
+
+
+def test_a_url_that_gives_no_page_is_one_line(site: str) -> None:
+    import socket
+
+    assert "HTTP 404" in one_line_error(run_policywatch("inspect", f"{site}/missing.html"))
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    assert "cannot fetch" in one_line_error(run_policywatch("inspect", f"http://127.0.0.1:{port}/a.html"))

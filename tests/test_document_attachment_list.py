@@ -50,3 +50,14 @@ def test_a_plan_attached_after_the_notice_keeps_its_outline() -> None:
             "1.推动数据要素流通\n2.建设数据要素网络")
     labels = [n["label"] for n in understand(text)["outline"]]
     assert labels == ["一、", "(一)", "二、", "1.", "2."]
+
+
+def test_the_list_after_the_last_task_is_no_part_of_it() -> None:
+    text = ("关于开展试点的通知\n一、工作目标\n(一)建成100个试点。(省工业和信息化厅负责)\n"
+            "(二)完善配套政策。(省财政厅负责)\n附件:1.试点名单\n2.申报表\n广东省工业和信息化厅\n2024年4月15日")
+    last = understand(text)["tasks"][-1]
+    assert (last["label"], last["responsible"]) == ("(二)", ["省财政厅"])
+    assert "附件" not in last["text"] and "申报表" not in last["text"]
+    # a line that merely starts with 附件 inside the text is kept when sentences follow it
+    text = text.replace("附件:1.试点名单\n2.申报表", "附件所列试点要按期完成建设任务。各地要加强统筹。")
+    assert "附件所列" in understand(text)["tasks"][-1]["text"]

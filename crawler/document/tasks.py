@@ -39,11 +39,32 @@ def _closing_kind(line: str) -> str | None:
     return "issuer" if _ISSUER_LINE_RE.match(line) else None
 
 
+# A notice's list of attachments after its last paragraph: "附件:1.申报指南" and what follows it
+# (2.申报表 …, the issuer, the date), short lines all of them.
+_ATTACHMENT_LINE_RE = re.compile(r"\n附件\s*(?:[::\d]|\n|$)")
+_ATTACHMENT_TAIL_MAX = 80  # characters a line of the list or the signature
+
+
+def _attachment_tail(text: str) -> int:
+    """Where a closing attachment list begins, or len(text)."""
+    k = text.find("\n附件")
+    if k < 0:
+        return len(text)
+    for m in _ATTACHMENT_LINE_RE.finditer(text, k):
+        tail = text[m.start() + 1:]
+        if all(len(line) <= _ATTACHMENT_TAIL_MAX and "。" not in line for line in tail.split("\n")):
+            return m.start()
+    return len(text)
+
+
 def closing_start(text: str) -> int:
-    """Where the closing lines (issuer, date, 此件主动公开, contact, 抄送) at the end of a
-    paragraph's text begin: len(text) when it has none. The first line is never a closing line,
-    and issuer-like lines alone ("…中心", "…会") are not a closing: a date or one of the other
-    closing lines must be among them."""
+    """Where the closing lines (issuer, date, 此件主动公开, contact, 抄送, the list of
+    attachments) at the end of a paragraph's text begin: len(text) when it has none. The first
+    line is never a closing line, and issuer-like lines alone ("…中心", "…会") are not a closing:
+    a date or one of the other closing lines must be among them."""
+    cut = _attachment_tail(text)
+    if cut < len(text):
+        return closing_start(text[:cut])
     end = len(text)
     closed = False  # a line that only a closing holds (date, 此件主动公开, contact, 抄送) was seen
     while True:

@@ -27,7 +27,8 @@ SCHEMA_VERSION = 1
 # comparison again before comparing them, so a parser change never shows as a document change.
 # 3: targets in GWh, 千瓦时, 兆瓦, 辆, 标箱, 美元, 小时, 天… (a unit they lacked, or cut short);
 # offices (责任处室:规划处) as a task's departments; an attachment list's 2., 3. no headings;
-# a task table's rows as tasks (crawler.document.task_tables); 1) labels; each section's own task rank.
+# a task table's rows as tasks (crawler.document.task_tables); 1) labels; each section's own task rank;
+# a closing 附件: list is no part of the last task.
 PARSER_VERSION = 3
 
 
