@@ -624,6 +624,7 @@ def run_bench(opts: BenchOptions) -> BenchResult:
         if pg_server is not None:
             pg_server.stop()
     info["elapsed_s"] = time.perf_counter() - t_start
+    info["ideal"] = ideal_pipeline(info, _aim_size(info))
     figures = collect_figures(info)
     markdown = render_markdown(info, figures)
     if opts.out is not None:
@@ -819,7 +820,7 @@ def collect_figures(info: dict[str, Any]) -> dict[str, float]:
         "stages.store_ms": info["stages"]["store_ms"],
         "start_crawl.seconds": info["start_crawl"]["seconds"],
     }
-    ideal = ideal_pipeline(info, _aim_size(info))
+    ideal = info["ideal"]
     f["ideal.docs_per_s"] = ideal["docs_per_s"]
     f["ideal.seconds"] = ideal["seconds"]
     for key in ("urlwatch_first", "urlwatch_recheck", "urlwatch_changed"):
@@ -1053,7 +1054,7 @@ def render_markdown(info: dict[str, Any], f: dict[str, float]) -> str:
     lines += ["", "## Aims", "", "| aim | result | met |", "|---|---|---|"]
     for aim, result, met in aims(info, f):
         lines.append(f"| {aim} | {result} | {met} |")
-    ideal = ideal_pipeline(info, _aim_size(info))
+    ideal = info["ideal"]
     scrapy_ms = info["scrapy_floor"]["cpu_seconds"] * 1000 / info["scrapy_floor"]["pages"]
     lines += ["", f"Bound: no pipeline of these parts crawls {ideal['docs']:,} documents faster than the start "
               f"above plus every other page's CPU (Scrapy floor {scrapy_ms:.2f} ms, analysis "
@@ -1078,7 +1079,7 @@ def aims(info: dict[str, Any], f: dict[str, float]) -> list[tuple[str, str, str]
     uwf, uwr = info.get("urlwatch_first"), info.get("urlwatch_recheck")
     parse = info["parse_floor"]["pages_per_s"]
     aim = info.get("aim_first")
-    bound = ideal_pipeline(info, _aim_size(info))["docs_per_s"]
+    bound = info["ideal"]["docs_per_s"]
     for bk, b in info["backends"].items():
         # the aims are stated for a first crawl of 2,000 documents: that run when there is one
         first, peer, size = b["first"], uwf, info["options"].docs

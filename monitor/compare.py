@@ -514,6 +514,8 @@ def _target_event(a, b, before, after, base, ta, tb, context=None) -> EventDraft
 
 
 _NUM_RE = re.compile(r"\d+(?:\.\d+)?")
+# The units of crawler.document.targets._UNITS, written out (this module reads structures without
+# importing the crawler's parsers): a unit added there belongs here too.
 _NUM_UNIT_RE = re.compile(
     r"\d+(?:\.\d+)?\s*(?:(?:万亿|千亿|百亿|亿|千万|百万|万|千|百)\s*)?"
     r"(?:家|个|项|户|人次|人|条|所|座|台|套|辆|艘|标箱|公里|千米|米|平方米|立方米|亩|吨|美元|元|次|名|批|部|款|类|种|"

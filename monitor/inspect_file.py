@@ -12,11 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from crawler.extract.attachment_text import extract_attachment_text, sniff_kind
+from crawler.extract.encoding import decode_html
 from crawler.extract.errors import ExtractionError
-
-# A plain text's encodings, tried in order: a site's own text files are UTF-8 or GB 18030
-# (which reads GBK and GB 2312 too); every byte string decodes as the last, so none is lost.
-_TEXT_ENCODINGS = ("utf-8", "gb18030")
 
 
 class InspectError(ValueError):
@@ -27,16 +24,6 @@ def _looks_like_html(body: bytes) -> bool:
     head = body[:4096].lstrip().lower()
     return head.startswith((b"<!doctype html", b"<html", b"<?xml")) or any(
         tag in head for tag in (b"<head", b"<body", b"<meta", b"<div", b"<p>", b"<table"))
-
-
-def _decode_text(body: bytes) -> tuple[str, str]:
-    body = body.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte order mark, as Windows editors write
-    for encoding in _TEXT_ENCODINGS:
-        try:
-            return body.decode(encoding), encoding
-        except UnicodeDecodeError:
-            continue
-    return body.decode("gb18030", errors="replace"), "gb18030"  # not reached: gb18030 is total
 
 
 FETCH_TIMEOUT = 30  # seconds
@@ -96,7 +83,8 @@ def inspect_bytes(body: bytes, name: str, *, url: str | None = None,
     from crawler.document import understand
 
     if kind == "text":
-        text, encoding = _decode_text(body)
+        # the crawl's decoder: a byte order mark, the header's charset, UTF-8, then GB 18030
+        text, encoding = decode_html(body, content_type)
     else:
         extracted = extract_attachment_text(body, None, name)
         if extracted.status != "ok" or not (extracted.text or "").strip():

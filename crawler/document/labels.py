@@ -141,6 +141,11 @@ def is_doc_number_line(line: str) -> bool:
     return len(line) <= 40 and bool(_DOC_NUMBER_LINE_RE.match(line))
 
 
+# The line that opens a notice's list of attachments: 附件, 附件:…, 附件1… (not 附件所列…).
+# MULTILINE: a text's lines are searched with it too (tasks.closing_start).
+ATTACHMENT_LINE_RE = re.compile(r"^附件\s*(?:[::]|\d|$)", re.M)
+
+
 def heading_only(line: str, label: Label | None) -> bool:
     """A heading that stands on its own line (no sentence after the title)."""
     if label is None:

@@ -8,7 +8,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from .labels import SENTENCE_END, Label, heading_body_only, match_division, match_label
+from .labels import ATTACHMENT_LINE_RE, SENTENCE_END, Label, heading_body_only, match_division, match_label
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +49,6 @@ def heading_title(rest: str) -> str:
 
 # A notice's list of attachments: "附件:1.申报指南" and then "2.申报表" on lines of their own.
 # Those numbered lines name files; they are no headings of the text above them.
-_ATTACHMENT_LIST_RE = re.compile(r"^附件\s*[::]?\s*(?:1\s*[.、]|$)")
 _LIST_ENTRY_RE = re.compile(r"^(\d{1,2})\s*[.、]")
 _LIST_ENTRY_MAX = 80  # characters: a file's name, not a paragraph
 
@@ -59,10 +58,12 @@ def _attachment_entries(lines: list[str]) -> set[int]:
     out: set[int] = set()
     index = 0
     while index < len(lines):
-        if not lines[index].startswith("附件") or not _ATTACHMENT_LIST_RE.match(lines[index]):
-            index += 1
+        rest = lines[index][2:].lstrip(" :\uff1a")
+        first = _LIST_ENTRY_RE.match(rest)
+        if not ATTACHMENT_LINE_RE.match(lines[index]) or (rest and not first):
+            index += 1  # not an attachment line, or one naming a single file (附件:申报指南)
             continue
-        expected = 2 if _LIST_ENTRY_RE.match(lines[index][2:].lstrip(" :\uff1a")) else 1
+        expected = 2 if first else 1
         index += 1
         while index < len(lines):
             m = _LIST_ENTRY_RE.match(lines[index])

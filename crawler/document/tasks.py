@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from .departments import DEPT_SUFFIX_CHARS, ROLE_LABEL_RE, ClauseContext, looks_like_clause, parse_clause
-from .labels import DIVISION_RANK, is_date_line
+from .labels import ATTACHMENT_LINE_RE, DIVISION_RANK, is_date_line
 from .outline import Node, subtree_text
 from .targets import find_targets
 
@@ -41,7 +41,6 @@ def _closing_kind(line: str) -> str | None:
 
 # A notice's list of attachments after its last paragraph: "附件:1.申报指南" and what follows it
 # (2.申报表 …, the issuer, the date), short lines all of them.
-_ATTACHMENT_LINE_RE = re.compile(r"\n附件\s*(?:[::\d]|\n|$)")
 _ATTACHMENT_TAIL_MAX = 80  # characters a line of the list or the signature
 
 
@@ -50,10 +49,10 @@ def _attachment_tail(text: str) -> int:
     k = text.find("\n附件")
     if k < 0:
         return len(text)
-    for m in _ATTACHMENT_LINE_RE.finditer(text, k):
-        tail = text[m.start() + 1:]
-        if all(len(line) <= _ATTACHMENT_TAIL_MAX and "。" not in line for line in tail.split("\n")):
-            return m.start()
+    for m in ATTACHMENT_LINE_RE.finditer(text, k + 1):  # never the first line
+        if all(len(line) <= _ATTACHMENT_TAIL_MAX and "。" not in line
+               for line in text[m.start():].split("\n")):
+            return m.start() - 1  # the line break before it
     return len(text)
 
 
@@ -187,7 +186,7 @@ def select_task_nodes(nodes: list[Node], clauses: dict[int, str]) -> list[int]:
     if clauses:
         rank = _commonest_rank(nodes, clauses)
         # each section's tasks are at the rank most of its own clauses are (one section may
-        # number its tasks 1., another ①); the document's rank where that rank has none
+        # number its tasks 1., another ①)
         by_section: dict[int, list[int]] = {}
         for i in clauses:
             by_section.setdefault(_section_of(nodes, i), []).append(i)
@@ -199,11 +198,13 @@ def select_task_nodes(nodes: list[Node], clauses: dict[int, str]) -> list[int]:
         if not ranks:  # only such sections: the document's rank in those holding it, as ever
             ranks = {_section_of(nodes, i): rank for i in clauses if nodes[i].rank == rank}
         # a section between two with clauses is one of the plan's task sections whose tasks name
-        # no department (not 总体要求 or 保障措施, which come before the first or after the last)
+        # no department (not 总体要求 or 保障措施, which come before the first or after the last):
+        # its tasks are at the document's rank
         first, last = min(ranks), max(ranks)
-        return [i for i, n in enumerate(nodes) if n.rank == ranks.get(section := _section_of(nodes, i), -1)
-                or (section not in ranks and n.rank == rank and first < section < last
-                    and not _NON_SUBSTANTIVE_RE.match(nodes[section].title))]
+        for section, n in enumerate(nodes[first + 1:last], start=first + 1):
+            if n.parent < 0 and section not in ranks and not _NON_SUBSTANTIVE_RE.match(n.title):
+                ranks[section] = rank
+        return [i for i, n in enumerate(nodes) if ranks.get(_section_of(nodes, i)) == n.rank]
     # a regulation (no responsibility clauses: a plan's tasks have them, even with a regulation
     # appended): its articles are its units, every one (附则's too: when it takes effect)
     articles = [i for i, n in enumerate(nodes) if n.rank == DIVISION_RANK["条"]]

@@ -365,7 +365,7 @@ def extract_page(url: str, body: bytes, content_type: str | None = None) -> Page
     if next(islice(_MEANINGFUL_RE.finditer(text), 1, None), None) is None:
         raise ExtractionError(NO_BODY)
     source = js_root if js_root is not None else body_el
-    tables = task_tables(source) if source is not None and next(source.iter("table"), None) is not None else []
+    tables = task_tables(source) if source is not None else []
     # Only attachment links are read from the rest of the page, so the chrome around them is all
     # that needs deciding (remove_chrome_for gives the same answer as a whole pass over the page).
     page_root = body_or_document(root)
